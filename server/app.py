@@ -1,0 +1,98 @@
+"""The application factory. The lifespan opens the database, the broker and the theme worker."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine.url import make_url
+from starlette.applications import Starlette
+
+from .auth import TokenSigner
+from .broker import broker_from_url
+from .context import AppContext
+from .http import routes
+from .hub import Hub
+from .migrate import upgrade_async
+from .settings import Settings, load_settings
+from .store import Store
+
+if TYPE_CHECKING:
+    from nlp.worker import ThemeWorker
+
+log = logging.getLogger("tablee")
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await upgrade_async(settings.database_url)
+        store = Store(settings.database_url, history_per_room=settings.history_per_room)
+        broker = broker_from_url(settings.broker_url)
+
+        async def repair(room_id: str, after: int, epoch: str) -> list[str] | None:
+            return await store.frames_since(room_id, after, epoch)
+
+        async def head(room_id: str) -> tuple[int, str]:
+            snap = await store.snapshot(room_id)
+            return snap.seq, snap.epoch
+
+        hub = Hub(broker, head, repair)
+        await hub.start()
+        ctx = AppContext(
+            settings, store, hub, TokenSigner(_secret_key(settings), settings.token_ttl_seconds)
+        )
+        if settings.worker == "inprocess":
+            ctx.worker = _theme_worker(settings, ctx)
+            await ctx.worker.start()
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            if ctx.worker is not None:
+                await ctx.worker.close()
+            await hub.close()
+            await store.close()
+
+    return Starlette(routes=routes(WEB_DIR), lifespan=lifespan)
+
+
+def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:
+    from nlp.factory import make_pipeline
+    from nlp.worker import ThemeWorker
+
+    return ThemeWorker(
+        ctx.store,
+        ctx.publish_themes,
+        lambda: make_pipeline(settings.embedding_model),
+        debounce=settings.themes_debounce_seconds,
+        max_wait=settings.themes_max_wait_seconds,
+    )
+
+
+def _secret_key(settings: Settings) -> bytes:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    # Embedded default: keep a key beside the SQLite file so tokens survive a restart.
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:":
+        return secrets.token_bytes(32)
+    path = Path(database + ".secret")
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def factory() -> Starlette:
+    """For `uvicorn --factory server.app:factory`."""
+    return create_app()

@@ -1,0 +1,68 @@
+"""Fan-out between server processes, behind one small Protocol, chosen by URL.
+
+`memory://` keeps everything in this process (the embedded default). Other schemes are
+imported lazily so the default install needs none of their clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+Handler = Callable[[str, str], None]
+"""Called with (channel, message) for every message on a subscribed channel; must not block."""
+
+
+class Broker(Protocol):
+    async def start(self, handler: Handler) -> None: ...
+
+    async def subscribe(self, channel: str) -> None: ...
+
+    async def unsubscribe(self, channel: str) -> None: ...
+
+    async def publish(self, channel: str, message: str) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class BrokerError(RuntimeError):
+    pass
+
+
+class MemoryBroker:
+    """Delivers in publish order to this process's subscribers only."""
+
+    def __init__(self) -> None:
+        self._handler: Handler | None = None
+        self._channels: set[str] = set()
+
+    async def start(self, handler: Handler) -> None:
+        self._handler = handler
+
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+
+    async def publish(self, channel: str, message: str) -> None:
+        if self._handler is not None and channel in self._channels:
+            self._handler(channel, message)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._handler = None
+        self._channels.clear()
+
+
+def broker_from_url(url: str) -> Broker:
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "memory":
+        return MemoryBroker()
+    raise BrokerError(
+        f"unsupported broker URL scheme {scheme!r} in TABLEE_BROKER_URL; use memory://"
+    )

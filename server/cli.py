@@ -1,0 +1,121 @@
+"""The `tablee` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from .settings import Settings, SettingsError, load_settings
+
+WS_TRANSPORT_MAX_BYTES = 1024 * 1024  # the protocol's own 64 KiB limit is checked per frame
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    settings = load_settings(**overrides)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if settings.migrate_on_start:
+        from .migrate import upgrade
+
+        upgrade(settings.database_url)
+    if args.create_event:
+        asyncio.run(_announce_event(settings, args.create_event, args.rooms))
+    config = uvicorn.Config(
+        create_app(settings.model_copy(update={"migrate_on_start": False})),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=WS_TRANSPORT_MAX_BYTES,
+        ws_per_message_deflate=False,  # compressing is per recipient: it would undo encode-once
+        ws_ping_interval=settings.heartbeat_seconds,
+        ws_ping_timeout=settings.heartbeat_seconds,
+        proxy_headers=True,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+async def _announce_event(settings: Settings, title: str, rooms: int) -> None:
+    from .auth import hash_secret, new_secret
+    from .rooms import default_room_names
+    from .store import Store
+
+    store = Store(settings.database_url)
+    try:
+        secret = new_secret()
+        event, _ = await store.create_event(
+            title,
+            hash_secret(secret),
+            [(n, settings.default_capacity) for n in default_room_names(rooms)],
+        )
+    finally:
+        await store.close()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    base = settings.public_url.rstrip("/") or f"http://{host}:{settings.port}"
+    print(
+        f"\n  Tablée: {event.title!r}, {rooms} tables\n"
+        f"  Facilitator console: {base}/facilitate.html?code={event.join_code}#secret={secret}\n"
+        f"  Participants join:   {base}/join/{event.join_code}   (code {event.join_code})\n",
+        flush=True,
+    )
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url, args.revision)
+    print(f"database is at revision {args.revision}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tablee", description="Tablée: breakout tables, live idea walls and emerging themes."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the server (web client, WebSocket, theme worker)")
+    serve.add_argument("--host", help="interface to listen on (TABLEE_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (TABLEE_PORT)")
+    serve.add_argument(
+        "--create-event", metavar="TITLE", help="create an event on start and print its links"
+    )
+    serve.add_argument("--rooms", type=int, default=4, help="tables for --create-event")
+    serve.set_defaults(func=_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations (TABLEE_DATABASE_URL)")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=_migrate)
+
+    from . import simulate
+
+    simulate.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except SettingsError as exc:
+        print(f"tablee: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

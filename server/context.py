@@ -1,0 +1,53 @@
+"""What the lifespan opens and every request handler shares."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import protocol
+from .auth import TokenSigner
+from .hub import Hub, event_channel, themes_channel
+from .presence import Presence
+from .rooms import Room
+from .settings import Settings
+from .store import Store
+
+if TYPE_CHECKING:
+    from nlp.worker import ThemeWorker
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    store: Store
+    hub: Hub
+    signer: TokenSigner
+    worker: ThemeWorker | None = None
+    presence: Presence = field(default_factory=Presence)
+    started_at: float = field(default_factory=time.time)
+    # Rooms never change event; caching them spares a read per message.
+    _rooms: dict[str, Room] = field(default_factory=dict)
+
+    async def room(self, room_id: str) -> Room | None:
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = await self.store.room(room_id)
+            if room is not None:
+                self._rooms[room_id] = room
+        return room
+
+    async def publish_rooms(self, event_id: str) -> None:
+        rooms = await self.store.rooms(event_id)
+        frame = protocol.encode("rooms.updated", {"rooms": [r.to_wire() for r in rooms]})
+        await self.hub.publish(event_channel(event_id), frame)
+
+    async def publish_themes(self, event_id: str, payload: dict[str, Any]) -> None:
+        await self.hub.publish(
+            themes_channel(event_id), protocol.encode("themes.snapshot", payload)
+        )
+
+    def note_changed(self, event_id: str) -> None:
+        if self.worker is not None:
+            self.worker.notify(event_id)

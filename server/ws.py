@@ -1,0 +1,173 @@
+"""The WebSocket endpoint: authenticate, then receive → parse → handle, and write from a queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from . import protocol
+from .auth import TokenError
+from .commands import HANDLERS, leave_room
+from .context import AppContext
+from .hub import CLOSE_TOO_SLOW, Connection, event_channel
+from .limits import TokenBucket, origin_allowed
+from .protocol import ErrorCode, ProtocolError
+
+log = logging.getLogger("tablee.ws")
+
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+# Errors that only a broken or hostile client causes; a refused edit or a deleted note does not.
+ABUSE_CODES = frozenset(
+    {
+        ErrorCode.MALFORMED,
+        ErrorCode.UNKNOWN_TYPE,
+        ErrorCode.INVALID,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.UNSUPPORTED_VERSION,
+        ErrorCode.FORBIDDEN,
+    }
+)
+
+
+def _token(websocket: WebSocket) -> str | None:
+    offered = websocket.scope.get("subprotocols", [])
+    if protocol.SUBPROTOCOL not in offered:
+        return None
+    for item in offered:
+        if item.startswith(protocol.TOKEN_SUBPROTOCOL_PREFIX):
+            return str(item[len(protocol.TOKEN_SUBPROTOCOL_PREFIX) :])
+    return None
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    ctx: AppContext = websocket.app.state.ctx
+    settings = ctx.settings
+    headers = websocket.headers
+    if not origin_allowed(headers.get("origin"), headers.get("host"), settings.allowed_origins):
+        log.info("socket refused: origin not allowed")
+        await websocket.close(code=CLOSE_POLICY)
+        return
+    token = _token(websocket)
+    try:
+        if token is None:
+            raise TokenError("no token subprotocol")
+        claims = ctx.signer.verify(token, time.time())
+    except TokenError as exc:
+        log.info("socket refused: %s", exc)
+        await websocket.close(code=CLOSE_POLICY)
+        return
+    participant = await ctx.store.participant(claims.participant_id)
+    if participant is None or participant.event_id != claims.event_id:
+        await websocket.close(code=CLOSE_POLICY)
+        return
+    event = await ctx.store.event(participant.event_id)
+    if event is None:
+        await websocket.close(code=CLOSE_POLICY)
+        return
+
+    await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
+    conn = Connection(uuid.uuid4().hex, participant, settings.send_queue_frames)
+    writer = asyncio.create_task(_write(websocket, conn))
+    ctx.hub.add(conn)
+    try:
+        await ctx.hub.listen(conn, event_channel(event.id))
+        rooms = await ctx.store.rooms(event.id)
+        conn.offer(
+            protocol.encode(
+                "hello",
+                {
+                    "protocol": protocol.VERSION,
+                    "participant": participant.to_wire(),
+                    "event": event.to_wire(),
+                    "rooms": [r.to_wire() for r in rooms],
+                    "heartbeat": settings.heartbeat_seconds,
+                },
+            )
+        )
+        await _receive(websocket, ctx, conn)
+    finally:
+        for room_id in list(conn.room_heads):
+            with contextlib.suppress(Exception):
+                await leave_room(ctx, conn, room_id)
+        await ctx.hub.remove(conn)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+
+
+async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> None:
+    settings = ctx.settings
+    bucket = TokenBucket(settings.rate_per_second, settings.rate_burst)
+    strikes = 0
+    while True:
+        try:
+            message = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        data: str | bytes | None = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        try:
+            if not bucket.take(time.monotonic()):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+            msg = protocol.parse_client_frame(data)
+            try:
+                await HANDLERS[msg.type](ctx, conn, msg)
+            except ProtocolError as exc:
+                exc.ref = msg.ref
+                raise
+        except ProtocolError as exc:
+            conn.offer(protocol.error_frame(exc))
+            if exc.code == ErrorCode.TOO_BIG:
+                await _close_after_flush(websocket, conn, CLOSE_TOO_BIG, "frame too big")
+                return
+            if exc.code in ABUSE_CODES:
+                strikes += 1
+            if strikes > settings.max_bad_frames:
+                await _close_after_flush(websocket, conn, CLOSE_POLICY, "too many bad frames")
+                return
+        except Exception:
+            log.exception("handler failed")
+            conn.offer(
+                protocol.error_frame(
+                    ProtocolError(ErrorCode.INTERNAL, "the server failed; nothing was written")
+                )
+            )
+        if conn.dropped:
+            return
+
+
+async def _close_after_flush(
+    websocket: WebSocket, conn: Connection, code: int, reason: str
+) -> None:
+    # Give the writer a moment to send the error frame that explains the close.
+    for _ in range(50):
+        if conn.queue.empty():
+            break
+        await asyncio.sleep(0.01)
+    with contextlib.suppress(Exception):
+        await websocket.close(code=code, reason=reason)
+
+
+async def _write(websocket: WebSocket, conn: Connection) -> None:
+    try:
+        while True:
+            frame = await conn.queue.get()
+            if frame is None:
+                log.info("dropping a connection that cannot keep up")
+                await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect to resume")
+                return
+            await websocket.send_text(frame)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        # The socket is gone; the receive loop sees the disconnect and cleans up.
+        return

@@ -1,0 +1,98 @@
+// The HTTP half of the protocol: create, look up and join an event.
+
+/** @typedef {{id: string, title: string, join_code: string}} Event */
+/** @typedef {{id: string, name: string, capacity: number, members: number}} Room */
+/** @typedef {{id: string, pseudonym: string, role: string, room_id: string | null}} Participant */
+/** @typedef {{event: Event, rooms: Room[], token: string, participant: Participant}} Joined */
+
+/** An HTTP error answer: `{"error": {"code", "message"}}`, or the network failing. */
+export class ApiError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {number} status 0 when the server could not be reached
+   */
+  constructor(code, message, status) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {any} [body]
+ * @returns {Promise<any>}
+ */
+async function call(method, path, body) {
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("network", "The server cannot be reached. Check your connection.", 0);
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    // An answer without a JSON body, e.g. from a proxy.
+  }
+  if (!res.ok) {
+    const err = data?.error ?? {};
+    throw new ApiError(err.code ?? "http_" + res.status, err.message ?? res.statusText, res.status);
+  }
+  return data;
+}
+
+/**
+ * @param {{title: string, rooms: number | string[], capacity: number, pseudonym: string}} body
+ * @returns {Promise<Joined & {facilitator_secret: string, links: {facilitator: string, join: string}}>}
+ */
+export function createEvent(body) {
+  return call("POST", "/api/events", body);
+}
+
+/**
+ * @param {string} code join code
+ * @returns {Promise<{event: Event, rooms: Room[]}>}
+ */
+export function getEvent(code) {
+  return call("GET", `/api/events/${encodeURIComponent(code)}`);
+}
+
+/**
+ * @param {string} code
+ * @param {string} pseudonym
+ * @param {string | null} roomId null: the least-full room
+ * @returns {Promise<Joined>}
+ */
+export function joinEvent(code, pseudonym, roomId) {
+  /** @type {Record<string, string>} */
+  const body = { pseudonym };
+  if (roomId) body.room_id = roomId;
+  return call("POST", `/api/events/${encodeURIComponent(code)}/join`, body);
+}
+
+/**
+ * Join as a facilitator with the event's facilitator secret.
+ * @param {string} code
+ * @param {string} secret
+ * @param {string} pseudonym
+ * @returns {Promise<Joined>}
+ */
+export function facilitate(code, secret, pseudonym) {
+  return call("POST", `/api/events/${encodeURIComponent(code)}/facilitate`, { secret, pseudonym });
+}
+
+/** @returns {string} the WebSocket URL of this server */
+export function socketUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}

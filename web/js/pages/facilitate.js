@@ -1,0 +1,186 @@
+// The facilitator console: invite details, every table's wall live, new tables, themes.
+
+import { facilitate, getEvent, socketUrl } from "../api.js";
+import { Outbox } from "../outbox.js";
+import { cleanCode, lastFacilitated, loadSession, outboxKey, saveSession } from "../session.js";
+import { TableeSocket } from "../socket.js";
+import { byId, h, plural, showOnly } from "../views/dom.js";
+import { RoomWall } from "../views/room.js";
+import { mountStatus } from "../views/status.js";
+import { renderThemes } from "../views/themes.js";
+import { notifier } from "../views/toast.js";
+
+/** @typedef {import("../session.js").Session} Session */
+/** @typedef {import("../api.js").Room} Room */
+
+const notify = notifier(byId("toast"));
+
+/**
+ * Read which event to open: `#CODE`, `?code=CODE`, or `#code=CODE&secret=SECRET` for a
+ * co-facilitator (a fragment never reaches the server's logs, so the secret goes there).
+ * @returns {{code: string, secret: string | null}}
+ */
+function fromUrl() {
+  const raw = location.hash.replace(/^#/, "");
+  const params = new URLSearchParams(raw.includes("=") ? raw : "");
+  const code = params.get("code") ?? (raw.includes("=") ? "" : decodeURIComponent(raw));
+  const query = new URLSearchParams(location.search).get("code") ?? "";
+  return { code: cleanCode(code || query), secret: params.get("secret") };
+}
+
+/**
+ * @param {string} code
+ * @param {string} secret
+ * @returns {string} an absolute link that opens this console on another device
+ */
+function cofacilitatorLink(code, secret) {
+  const params = new URLSearchParams({ code, secret });
+  return `${location.origin}/facilitate.html#${params}`;
+}
+
+/**
+ * Someone opened a co-facilitator link on a device without a session: ask their name.
+ * @param {string} code
+ * @param {string} secret
+ */
+async function signIn(code, secret) {
+  showOnly(byId("signin-view"), byId("console-view"));
+  const form = /** @type {HTMLFormElement} */ (byId("signin-form"));
+  const error = byId("signin-error");
+  try {
+    const { event } = await getEvent(code);
+    byId("signin-event").textContent = `You were invited to facilitate “${event.title}”.`;
+    form.hidden = false;
+  } catch (err) {
+    error.textContent = /** @type {Error} */ (err).message;
+    error.hidden = false;
+    return;
+  }
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const pseudonym = String(new FormData(form).get("pseudonym")).trim();
+      const joined = await facilitate(code, secret, pseudonym);
+      saveSession("facilitator", { ...joined, secret });
+      history.replaceState(null, "", `#${encodeURIComponent(code)}`);
+      openConsole({ ...joined, secret });
+    } catch (err) {
+      error.textContent = `That did not work: ${/** @type {Error} */ (err).message}`;
+      error.hidden = false;
+    }
+  });
+}
+
+/**
+ * @param {Session} session
+ */
+function openConsole(session) {
+  showOnly(byId("console-view"), byId("signin-view"));
+  const { event, participant: me } = session;
+  document.title = `Tablée: ${event.title} (facilitator)`;
+  byId("event-heading").textContent = event.title;
+  byId("me").textContent = me.pseudonym;
+  byId("join-code").textContent = event.join_code;
+  const joinUrl = `${location.origin}/join/${encodeURIComponent(event.join_code)}`;
+  const link = /** @type {HTMLAnchorElement} */ (byId("join-link"));
+  link.href = joinUrl;
+  link.textContent = joinUrl;
+  byId("copy-link").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(joinUrl);
+      notify("Join link copied.");
+    } catch {
+      notify("Copy the link by hand: the browser refused.");
+    }
+  });
+  if (session.secret) {
+    byId("cofac-link").textContent = cofacilitatorLink(event.join_code, session.secret);
+    byId("cofac").hidden = false;
+  }
+
+  const outbox = new Outbox(outboxKey(me.id));
+  const socket = new TableeSocket({ url: socketUrl(), token: session.token, outbox });
+  mountStatus(byId("status"), socket, outbox);
+
+  /** @type {Map<string, {room: Room, card: HTMLElement, title: HTMLElement, count: HTMLElement}>} */
+  const cards = new Map();
+  const grid = byId("rooms");
+
+  /** @param {Room[]} rooms */
+  const showRooms = (rooms) => {
+    for (const room of rooms) {
+      const known = cards.get(room.id);
+      if (known) {
+        known.room = room;
+        known.title.textContent = room.name;
+        continue;
+      }
+      const title = h("h3", { text: room.name });
+      const count = h("span", { class: "badge" });
+      const list = h("ul", { class: "notes compact", "data-testid": "room-notes" });
+      const card = h("article", { class: "room-card", "data-room-id": room.id, "data-testid": "room" },
+        h("div", { class: "row spread" }, title, count), list);
+      grid.append(card);
+      const entry = { room, card, title, count };
+      cards.set(room.id, entry);
+      new RoomWall({
+        room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
+        onChange: (wall) => {
+          const present = [...wall.members.values()].filter((m) => m.id !== me.id).length;
+          count.textContent = `${plural(present, "person", "people")} · ${plural(wall.notes.size, "note", "notes")}`;
+        },
+      });
+      socket.watchRoom(room.id);
+    }
+  };
+  /** @param {string} id @returns {string} */
+  const roomName = (id) => cards.get(id)?.room.name ?? "a table";
+
+  showRooms(session.rooms);
+  renderThemes(byId("themes"), null, roomName);
+  socket.addEventListener("hello", (ev) => showRooms(/** @type {CustomEvent} */ (ev).detail.rooms || []));
+  socket.addEventListener("rooms", (ev) => showRooms(/** @type {CustomEvent} */ (ev).detail || []));
+  socket.addEventListener("themes", (ev) => renderThemes(byId("themes"), /** @type {CustomEvent} */ (ev).detail, roomName));
+  socket.addEventListener("room-error", (ev) => {
+    const { room, error } = /** @type {CustomEvent} */ (ev).detail;
+    notify(room ? `${roomName(room)}: ${error.message}` : `Themes: ${error.message}`);
+  });
+
+  const roomForm = /** @type {HTMLFormElement} */ (byId("room-form"));
+  roomForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const data = new FormData(roomForm);
+    try {
+      const ack = await socket.request("room.create", {
+        name: String(data.get("name")).trim(), capacity: Number(data.get("capacity")),
+      });
+      showRooms([ack.payload.room]);
+      roomForm.reset();
+    } catch (err) {
+      notify(`The table could not be added: ${/** @type {Error} */ (err).message}`);
+    }
+  });
+
+  socket.watchThemes();
+  socket.start();
+}
+
+function main() {
+  const { code: hashCode, secret } = fromUrl();
+  const code = hashCode || lastFacilitated() || "";
+  const session = code ? loadSession("facilitator", code) : null;
+  if (session && (!secret || secret === session.secret)) {
+    if (!hashCode) history.replaceState(null, "", `#${encodeURIComponent(code)}`);
+    openConsole(session);
+  } else if (code && secret) {
+    signIn(code, secret);
+  } else {
+    showOnly(byId("signin-view"), byId("console-view"));
+    const error = byId("signin-error");
+    error.textContent = "This browser is not facilitating that event. Open the facilitator link "
+      + "you were given, or create an event from the home page.";
+    error.hidden = false;
+  }
+}
+
+main();

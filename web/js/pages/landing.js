@@ -1,0 +1,65 @@
+// The landing page: create an event (and become its facilitator) or go to a join code.
+
+import { createEvent } from "../api.js";
+import { byId, h } from "../views/dom.js";
+import { cleanCode, lastFacilitated, saveSession } from "../session.js";
+
+/**
+ * Read the "Tables" field: a number, or names separated by commas or new lines.
+ * @param {string} raw
+ * @returns {number | string[]}
+ */
+export function parseTables(raw) {
+  const text = raw.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  return text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+}
+
+const joinForm = /** @type {HTMLFormElement} */ (byId("join-form"));
+joinForm.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const code = cleanCode(/** @type {HTMLInputElement} */ (byId("join-code")).value);
+  if (code) location.assign(`/join/${encodeURIComponent(code)}`);
+});
+
+const createForm = /** @type {HTMLFormElement} */ (byId("create-form"));
+const createError = byId("create-error");
+createForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const data = new FormData(createForm);
+  const rooms = parseTables(String(data.get("tables")));
+  if ((typeof rooms === "number" && rooms < 1) || (Array.isArray(rooms) && !rooms.length)) {
+    createError.textContent = "Give at least one table.";
+    createError.hidden = false;
+    return;
+  }
+  const button = /** @type {HTMLButtonElement} */ (createForm.querySelector("button[type=submit]"));
+  button.disabled = true;
+  createError.hidden = true;
+  try {
+    const created = await createEvent({
+      title: String(data.get("title")).trim(),
+      rooms,
+      capacity: Number(data.get("capacity")),
+      pseudonym: String(data.get("pseudonym")).trim(),
+    });
+    saveSession("facilitator", {
+      event: created.event, rooms: created.rooms, token: created.token,
+      participant: created.participant, secret: created.facilitator_secret,
+      facilitatorLink: created.links?.facilitator,
+    });
+    location.assign(`/facilitate.html#${encodeURIComponent(created.event.join_code)}`);
+  } catch (err) {
+    createError.textContent = `The event could not be created: ${/** @type {Error} */ (err).message}`;
+    createError.hidden = false;
+    button.disabled = false;
+  }
+});
+
+const last = lastFacilitated();
+if (last) {
+  const resume = byId("resume");
+  resume.replaceChildren("You are facilitating an event in this browser: ",
+    h("a", { href: `/facilitate.html#${encodeURIComponent(last)}`, text: `open its console (${last})` }), ".");
+  resume.hidden = false;
+}

@@ -1,0 +1,42 @@
+// The form that posts a new note.
+
+import { h } from "./dom.js";
+import { NOTE_MAX_CHARS } from "../protocol.js";
+
+/**
+ * Build the note form. Ctrl+Enter (or ⌘+Enter) posts too.
+ * @param {(text: string) => void} onPost called with the trimmed text
+ * @returns {HTMLFormElement}
+ */
+export function composer(onPost) {
+  const area = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "note-text", name: "text",
+    rows: "3", maxlength: String(NOTE_MAX_CHARS), placeholder: "Write an idea, a question, a concern…",
+    "aria-describedby": "note-count" }));
+  const count = h("span", { id: "note-count", class: "counter", "aria-live": "off" });
+  const button = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "button",
+    text: "Post note" }));
+  const updateCount = () => {
+    const left = NOTE_MAX_CHARS - area.value.length;
+    count.textContent = `${left} characters left`;
+    button.disabled = area.value.trim().length === 0;
+  };
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "composer", "aria-label": "New note",
+    onsubmit: (/** @type {SubmitEvent} */ ev) => {
+      ev.preventDefault();
+      const text = area.value.trim();
+      if (!text) return;
+      onPost(text);
+      area.value = "";
+      updateCount();
+      area.focus();
+    } },
+  h("label", { for: "note-text", class: "label", text: "Your note" }),
+  area,
+  h("div", { class: "row spread" }, count, button)));
+  area.addEventListener("input", updateCount);
+  area.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();
+  });
+  updateCount();
+  return form;
+}

@@ -1,0 +1,19 @@
+// Who is at the table right now.
+
+import { h } from "./dom.js";
+
+/** @typedef {import("../wall.js").Member} Member */
+
+/**
+ * @param {HTMLElement} list a ul element
+ * @param {Iterable<Member>} members
+ * @param {string} me the reader's participant id
+ */
+export function renderMembers(list, members, me) {
+  const sorted = [...members].sort((a, b) => a.pseudonym.localeCompare(b.pseudonym));
+  list.replaceChildren(...sorted.map((m) => h("li", { class: "member" + (m.id === me ? " me" : "") },
+    h("span", { text: m.pseudonym }),
+    m.id === me ? h("span", { class: "member-tag", text: "you" }) : null,
+    m.role && m.role !== "participant" ? h("span", { class: "member-tag", text: m.role.replace("_", " ") }) : null)));
+  if (!sorted.length) list.replaceChildren(h("li", { class: "empty", text: "Nobody here yet." }));
+}

@@ -1,0 +1,150 @@
+// A room's notes as cards. Cards are kept by note id and updated in place, so a note being
+// edited, or a focused button, survives the live updates around it.
+
+import { h, shortTime } from "./dom.js";
+import { NOTE_MAX_CHARS } from "../protocol.js";
+
+/** @typedef {import("../wall.js").Note} Note */
+/** @typedef {Note & {pending?: boolean}} ShownNote */
+
+/**
+ * @typedef {object} NoteActions
+ * @property {string} me the reader's participant id
+ * @property {boolean} [moderator] may edit and delete any note
+ * @property {boolean} [canLike] show the like button as a button
+ * @property {(note: Note, liked: boolean) => void} [onLike]
+ * @property {(note: Note, text: string) => void} [onEdit]
+ * @property {(note: Note) => void} [onDelete]
+ */
+
+export class NoteList {
+  /**
+   * @param {HTMLElement} container an empty list element (ul or ol)
+   * @param {NoteActions} actions
+   * @param {string} [emptyText]
+   */
+  constructor(container, actions, emptyText = "No notes yet.") {
+    this.container = container;
+    this.actions = actions;
+    /** @type {Map<string, {el: HTMLElement, note: ShownNote, editing: boolean}>} */
+    this.cards = new Map();
+    this.empty = h("li", { class: "empty", text: emptyText });
+    this.connected = true;
+  }
+
+  /**
+   * Show these notes in this order.
+   * @param {ShownNote[]} notes
+   */
+  render(notes) {
+    const seen = new Set();
+    const wanted = [];
+    for (const note of notes) {
+      seen.add(note.id);
+      let card = this.cards.get(note.id);
+      if (!card) {
+        card = { el: h("li", { class: "note", "data-note-id": note.id }), note, editing: false };
+        this.cards.set(note.id, card);
+        this.fill(card);
+      } else if (!sameNote(card.note, note)) {
+        card.note = note;
+        if (!card.editing) this.fill(card);
+      }
+      wanted.push(card.el);
+    }
+    for (const [id, card] of this.cards) {
+      if (!seen.has(id)) {
+        card.el.remove();
+        this.cards.delete(id);
+      }
+    }
+    if (!wanted.length) wanted.push(this.empty);
+    else this.empty.remove();
+    wanted.forEach((el, i) => {
+      const at = this.container.children[i];
+      if (at !== el) this.container.insertBefore(el, at ?? null);
+    });
+  }
+
+  /**
+   * Enable or disable the buttons that need a connection (likes, deletes).
+   * @param {boolean} connected
+   */
+  setConnected(connected) {
+    if (connected === this.connected) return;
+    this.connected = connected;
+    for (const card of this.cards.values()) if (!card.editing) this.fill(card);
+  }
+
+  /** @param {{el: HTMLElement, note: ShownNote, editing: boolean}} card */
+  fill(card) {
+    const { note } = card;
+    const a = this.actions;
+    const mine = note.author?.id === a.me;
+    const liked = (note.likes || []).includes(a.me);
+    const count = (note.likes || []).length;
+    card.el.classList.toggle("mine", mine);
+    card.el.classList.toggle("pending", Boolean(note.pending));
+
+    const meta = h("p", { class: "note-meta" },
+      h("span", { class: "note-author", text: mine ? `${note.author.pseudonym} (you)` : note.author?.pseudonym ?? "" }),
+      h("time", { datetime: note.created_at, text: shortTime(note.created_at) }),
+      note.updated_at && note.updated_at !== note.created_at && !note.pending
+        ? h("span", { class: "note-edited", text: "edited" }) : null,
+      note.pending ? h("span", { class: "badge badge-waiting", text: "waiting to send" }) : null);
+
+    const likeLabel = `${count} ${count === 1 ? "like" : "likes"}`;
+    const like = a.onLike && a.canLike !== false
+      ? h("button", { type: "button", class: "like", "aria-pressed": String(liked),
+        "aria-label": liked ? `Unlike (${likeLabel})` : `Like (${likeLabel})`,
+        disabled: note.pending || !this.connected, "data-testid": "like",
+        onclick: () => a.onLike?.(note, !liked) },
+      h("span", { "aria-hidden": "true", text: liked ? "♥" : "♡" }), h("span", { class: "like-count", text: String(count) }))
+      : h("span", { class: "like-static", "aria-label": likeLabel },
+        h("span", { "aria-hidden": "true", text: "♥" }), h("span", { class: "like-count", text: String(count) }));
+
+    const canChange = mine || a.moderator;
+    const tools = h("div", { class: "note-tools" }, like,
+      canChange && a.onEdit ? h("button", { type: "button", class: "link-button", text: "Edit",
+        onclick: () => this.startEdit(card) }) : null,
+      canChange && a.onDelete ? h("button", { type: "button", class: "link-button danger", text: "Delete",
+        disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) }) : null);
+
+    card.el.replaceChildren(h("p", { class: "note-text", text: note.text }), meta, tools);
+  }
+
+  /** @param {{el: HTMLElement, note: ShownNote, editing: boolean}} card */
+  startEdit(card) {
+    card.editing = true;
+    const area = h("textarea", { class: "note-edit", rows: "3", maxlength: String(NOTE_MAX_CHARS),
+      "aria-label": "Edit your note", required: true });
+    /** @type {HTMLTextAreaElement} */ (area).value = card.note.text;
+    const done = () => {
+      card.editing = false;
+      this.fill(card);
+    };
+    const form = h("form", { class: "note-edit-form",
+      onsubmit: (/** @type {SubmitEvent} */ ev) => {
+        ev.preventDefault();
+        const text = /** @type {HTMLTextAreaElement} */ (area).value.trim();
+        if (text && text !== card.note.text) this.actions.onEdit?.(card.note, text);
+        done();
+      } },
+    area,
+    h("div", { class: "row" },
+      h("button", { type: "submit", class: "button small", text: "Save" }),
+      h("button", { type: "button", class: "link-button", text: "Cancel", onclick: done })));
+    card.el.replaceChildren(form);
+    area.focus();
+  }
+}
+
+/**
+ * @param {ShownNote} a
+ * @param {ShownNote} b
+ * @returns {boolean}
+ */
+function sameNote(a, b) {
+  return a.text === b.text && a.updated_at === b.updated_at && Boolean(a.pending) === Boolean(b.pending)
+    && (a.likes || []).join() === (b.likes || []).join();
+}

@@ -1,0 +1,102 @@
+// One room's live wall: keeps a Wall in step with the socket and draws it, with the notes
+// still waiting in the outbox shown in place.
+
+import { Wall } from "../wall.js";
+import { NoteList } from "./notes.js";
+import { renderMembers } from "./members.js";
+
+/** @typedef {import("../socket.js").TableeSocket} TableeSocket */
+/** @typedef {import("../outbox.js").Outbox} Outbox */
+/** @typedef {import("./notes.js").ShownNote} ShownNote */
+
+export class RoomWall {
+  /**
+   * @param {{room: string, socket: TableeSocket, outbox: Outbox, me: string, moderator?: boolean,
+   *          pseudonym?: string, canLike?: boolean, list: HTMLElement, members?: HTMLElement,
+   *          notify: (message: string) => void, onChange?: (wall: Wall) => void}} options
+   */
+  constructor({ room, socket, outbox, me, moderator = false, pseudonym = "You", canLike = true,
+    list, members, notify, onChange }) {
+    this.room = room;
+    this.socket = socket;
+    this.outbox = outbox;
+    this.me = me;
+    this.pseudonym = pseudonym;
+    this.membersEl = members;
+    this.notify = notify;
+    this.onChange = onChange;
+    this.wall = new Wall();
+    this.loaded = false;
+    this.list = new NoteList(list, {
+      me,
+      moderator,
+      canLike,
+      onLike: (note, like) => this.like(note.id, like),
+      onEdit: (note, text) => socket.edit(room, note.id, text),
+      onDelete: (note) => this.remove(/** @type {ShownNote} */ (note)),
+    }, "No notes yet. The first idea is often the bravest.");
+
+    /** @param {string} type @param {(d: any) => void} fn */
+    const on = (type, fn) => socket.addEventListener(type, (ev) => {
+      const detail = /** @type {CustomEvent} */ (ev).detail;
+      if (detail?.room === room || detail?.entry?.room === room) fn(detail);
+    });
+    on("snapshot", (d) => { this.loaded = true; this.wall.reset(d.notes, d.members); this.render(); });
+    on("members", (d) => { this.wall.setMembers(d.members); this.render(); });
+    on("diff", (frame) => { this.wall.apply(frame); this.render(); });
+    on("presence", (d) => { this.wall.presence(d.joins, d.leaves); this.render(); });
+    on("acked", (d) => { if (d.note) this.wall.acknowledge(d.note); this.render(); });
+    on("rejected", (d) => notify(`A note could not be saved: ${d.error.message}`));
+    socket.addEventListener("status", () => this.list.setConnected(socket.state === "open"));
+    outbox.subscribe(() => this.render());
+    this.list.setConnected(socket.state === "open");
+    this.render();
+  }
+
+  /** @returns {ShownNote[]} the wall, with waiting posts and edits shown as they will be */
+  shown() {
+    /** @type {Map<string, ShownNote>} */
+    const notes = new Map([...this.wall.notes].map(([id, n]) => [id, /** @type {ShownNote} */ (n)]));
+    for (const e of this.outbox.list(this.room)) {
+      const known = notes.get(e.id);
+      if (known) notes.set(e.id, { ...known, text: e.text, pending: true });
+      else if (e.kind === "post") {
+        const at = new Date(e.queuedAt).toISOString();
+        notes.set(e.id, { id: e.id, room_id: this.room, text: e.text, created_at: at, updated_at: at,
+          likes: [], pending: true, author: { id: this.me, pseudonym: this.myName(), role: "participant" } });
+      }
+    }
+    return [...notes.values()].sort((a, b) =>
+      a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0);
+  }
+
+  /** @returns {string} */
+  myName() {
+    return this.wall.members.get(this.me)?.pseudonym ?? this.pseudonym;
+  }
+
+  render() {
+    this.list.render(this.shown());
+    if (this.membersEl) renderMembers(this.membersEl, this.wall.members.values(), this.me);
+    this.onChange?.(this.wall);
+  }
+
+  /** @param {string} id @param {boolean} like */
+  like(id, like) {
+    this.socket.request(like ? "note.like" : "note.unlike", { room: this.room, id })
+      .catch((err) => this.notify(`Could not ${like ? "like" : "unlike"} that note: ${err.message}`));
+  }
+
+  /** @param {ShownNote} note */
+  remove(note) {
+    const waiting = this.outbox.list(this.room).find((e) => e.id === note.id);
+    if (waiting?.kind === "post" && !this.wall.notes.has(note.id)) {
+      this.outbox.drop(note.id);
+      return;
+    }
+    if (!window.confirm("Delete this note for everyone?")) return;
+    this.socket.request("note.delete", { room: this.room, id: note.id })
+      .then(() => this.outbox.drop(note.id))
+      .catch((err) => this.notify(`Could not delete that note: ${err.message}`));
+  }
+}
