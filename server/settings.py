@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -56,7 +57,7 @@ class Settings(BaseSettings):
     public_url: str = ""
     secret_key: SecretStr | None = None
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
-    allowed_origins: tuple[str, ...] = ()
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     migrate_on_start: bool = True
 
     embedding_model: str = ""

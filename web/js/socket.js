@@ -53,7 +53,7 @@ class RoomCursor {
  * - `members` {room, members}: the full member list (after a recovered join)
  * - `diff` a room diff frame, in order, never twice
  * - `presence` {room, joins, leaves}
- * - `rooms` the room list, `themes` a themes snapshot
+ * - `rooms` the room list, `themes` a themes snapshot, `themes-watch` the themes.watch ack
  * - `acked` {entry, note}, `rejected` {entry, error}: outbox entries settled
  * - `room-error` {room, error}
  * - `unreachable` {attempts}: several connection attempts in a row failed before opening
@@ -227,6 +227,17 @@ export class TableeSocket extends EventTarget {
       case "presence.diff":
         this.emit("presence", { room: frame.room, joins: p.joins || [], leaves: p.leaves || [] });
         break;
+      case "room.reset": {
+        // The server stopped following this room for us (it could not fill a gap): re-join.
+        const cursor = this.rooms.get(p.room ?? frame.room);
+        if (cursor) {
+          cursor.joined = false;
+          cursor.joining = false;
+          cursor.buffer = [];
+          this.join(cursor);
+        }
+        break;
+      }
       case "rooms.updated":
         this.emit("rooms", p.rooms);
         break;
@@ -282,7 +293,9 @@ export class TableeSocket extends EventTarget {
   }
 
   sendThemesWatch() {
-    this.request("themes.watch", {}).catch((error) => this.emit("room-error", { room: null, error }));
+    this.request("themes.watch", {})
+      .then((ack) => this.emit("themes-watch", ack.payload))
+      .catch((error) => this.emit("room-error", { room: null, error }));
   }
 
   /** @param {RoomCursor} cursor */

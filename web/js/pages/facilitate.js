@@ -125,6 +125,7 @@ function openConsole(session) {
       cards.set(room.id, entry);
       new RoomWall({
         room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
+        emptyText: "No notes yet.",
         onChange: (wall) => {
           const present = [...wall.members.values()].filter((m) => m.id !== me.id).length;
           count.textContent = `${plural(present, "person", "people")} · ${plural(wall.notes.size, "note", "notes")}`;
@@ -140,7 +141,16 @@ function openConsole(session) {
   renderThemes(byId("themes"), null, roomName);
   socket.addEventListener("hello", (ev) => showRooms(/** @type {CustomEvent} */ (ev).detail.rooms || []));
   socket.addEventListener("rooms", (ev) => showRooms(/** @type {CustomEvent} */ (ev).detail || []));
-  socket.addEventListener("themes", (ev) => renderThemes(byId("themes"), /** @type {CustomEvent} */ (ev).detail, roomName));
+  let themesSeen = false;
+  socket.addEventListener("themes", (ev) => {
+    themesSeen = true;
+    renderThemes(byId("themes"), /** @type {CustomEvent} */ (ev).detail, roomName);
+  });
+  socket.addEventListener("themes-watch", (ev) => {
+    if (/** @type {CustomEvent} */ (ev).detail?.worker === false && !themesSeen) {
+      byId("themes").replaceChildren(h("p", { class: "muted", text: "Themes are turned off on this server." }));
+    }
+  });
   socket.addEventListener("room-error", (ev) => {
     const { room, error } = /** @type {CustomEvent} */ (ev).detail;
     notify(room ? `${roomName(room)}: ${error.message}` : `Themes: ${error.message}`);

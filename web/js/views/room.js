@@ -13,10 +13,12 @@ export class RoomWall {
   /**
    * @param {{room: string, socket: TableeSocket, outbox: Outbox, me: string, moderator?: boolean,
    *          pseudonym?: string, canLike?: boolean, list: HTMLElement, members?: HTMLElement,
-   *          notify: (message: string) => void, onChange?: (wall: Wall) => void}} options
+   *          notify: (message: string) => void, onChange?: (wall: Wall) => void,
+   *          emptyText?: string}} options
    */
   constructor({ room, socket, outbox, me, moderator = false, pseudonym = "You", canLike = true,
-    list, members, notify, onChange }) {
+    list, members, notify, onChange,
+    emptyText = "No notes yet. The first idea is often the bravest." }) {
     this.room = room;
     this.socket = socket;
     this.outbox = outbox;
@@ -34,7 +36,7 @@ export class RoomWall {
       onLike: (note, like) => this.like(note.id, like),
       onEdit: (note, text) => socket.edit(room, note.id, text),
       onDelete: (note) => this.remove(/** @type {ShownNote} */ (note)),
-    }, "No notes yet. The first idea is often the bravest.");
+    }, emptyText);
 
     /** @param {string} type @param {(d: any) => void} fn */
     const on = (type, fn) => socket.addEventListener(type, (ev) => {

@@ -1,0 +1,125 @@
+"""The repository against both backends: SQLite (aiosqlite) and the real PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from server.migrate import upgrade_async
+from server.protocol import ProtocolError
+from server.rooms import Participant, Room
+from server.store import Store
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    url = store_url
+    await upgrade_async(url)
+    s = Store(url, history_per_room=20)
+    yield s
+    await s.close()
+
+
+async def _seat(store: Store, n: int = 2, capacity: int = 8) -> tuple[Room, list[Participant]]:
+    event, rooms = await store.create_event("Jury", "hash", [("T1", capacity), ("T2", capacity)])
+    people = [await store.join(event.id, f"P{i}", "participant", rooms[0].id) for i in range(n)]
+    room = await store.room(rooms[0].id)
+    assert room is not None
+    return room, people
+
+
+async def test_concurrent_posts_get_unique_gapless_seqs(store: Store) -> None:
+    room, (a, b) = await _seat(store)
+    results = await asyncio.gather(
+        *[store.post_note(a if i % 2 else b, room, str(uuid.uuid4()), f"note {i}") for i in range(40)]
+    )
+    assert sorted(r.seq for r in results) == list(range(1, 41))
+    snap = await store.snapshot(room.id)
+    assert snap.seq == 40
+    assert [n.text for n in snap.notes] == [
+        r.note.text for r in sorted(results, key=lambda r: r.seq) if r.note
+    ]
+    # Every stored frame is the one that was broadcast, in order.
+    frames = await store.frames_since(room.id, 0, snap.epoch)
+    assert frames is not None
+    assert [json.loads(f)["seq"] for f in frames] == list(range(1, 41))
+
+
+async def test_the_same_note_id_twice_is_one_note(store: Store) -> None:
+    room, (a, b) = await _seat(store)
+    nid = str(uuid.uuid4())
+    first, second = await asyncio.gather(
+        store.post_note(a, room, nid, "once"), store.post_note(a, room, nid, "once")
+    )
+    assert {first.seq, second.seq} == {1}
+    assert [first.frame is None, second.frame is None].count(True) == 1
+    assert len((await store.snapshot(room.id)).notes) == 1
+    with pytest.raises(ProtocolError) as info:
+        await store.post_note(b, room, nid, "stolen")
+    assert info.value.code == "conflict"
+
+
+async def test_history_is_trimmed_and_old_cursors_get_none(store: Store) -> None:
+    room, (a, _) = await _seat(store)
+    for i in range(100):
+        await store.post_note(a, room, str(uuid.uuid4()), f"n{i}")
+    snap = await store.snapshot(room.id)
+    recent = await store.frames_since(room.id, 95, snap.epoch)
+    assert recent is not None
+    assert [json.loads(f)["seq"] for f in recent] == [96, 97, 98, 99, 100]
+    assert await store.frames_since(room.id, 1, snap.epoch) is None
+    assert await store.frames_since(room.id, 95, "e-other") is None
+    assert await store.frames_since(room.id, 100, snap.epoch) == []
+    assert await store.frames_since(room.id, 101, snap.epoch) is None
+
+
+async def test_edit_delete_like_bump_the_room_seq(store: Store) -> None:
+    room, (a, b) = await _seat(store)
+    nid = str(uuid.uuid4())
+    await store.post_note(a, room, nid, "v1")
+    assert (await store.edit_note(room, nid, "v2")).seq == 2
+    assert (await store.edit_note(room, nid, "v2")).frame is None  # no change, no diff
+    assert (await store.set_like(room, nid, b.id, True)).seq == 3
+    assert (await store.set_like(room, nid, b.id, True)).frame is None
+    note = await store.note(nid)
+    assert note is not None and note.likes == (b.id,) and note.text == "v2"
+    assert (await store.delete_note(room, nid)).seq == 4
+    assert (await store.delete_note(room, nid)).frame is None
+    assert await store.note(nid) is None
+    assert (await store.snapshot(room.id)).notes == []
+    assert await store.notes_for_themes(room.event_id) == []
+
+
+async def test_seating_respects_capacity_under_concurrency(store: Store) -> None:
+    event, rooms = await store.create_event("Cafe", "hash", [("A", 3), ("B", 3)])
+    results = await asyncio.gather(
+        *[store.join(event.id, f"P{i}", "participant", None) for i in range(8)],
+        return_exceptions=True,
+    )
+    seated = [r for r in results if isinstance(r, Participant)]
+    refused = [r for r in results if isinstance(r, ProtocolError)]
+    assert len(seated) == 6 and len(refused) == 2
+    assert all(r.code == "room_full" for r in refused)
+    counts = {r.id: r.members for r in await store.rooms(event.id)}
+    assert counts == {rooms[0].id: 3, rooms[1].id: 3}
+
+
+async def test_themes_are_stored_and_read_back(store: Store) -> None:
+    room, _ = await _seat(store)
+    for v in range(1, 4):
+        await store.save_themes(room.event_id, v, {"version": v, "themes": []})
+    latest = await store.latest_themes(room.event_id)
+    assert latest == {"version": 3, "themes": []}
