@@ -46,11 +46,13 @@ MAX_IN_FLIGHT = 256  # posts awaiting their ack; beyond that the replay waits (b
 REPLY_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 10.0  # after the last ack, how long late deliveries may still arrive
 RECONNECT_ATTEMPTS = 5
-POST_ATTEMPTS = 4
+# A client resends an unacknowledged note, with the same id, for as long as its person would
+# wait; a note still unacknowledged after this counts as an error.
+RETRY_WINDOW = 60.0
 # The server reads at most 64 KiB per frame, but what it sends can be far bigger: a themes
 # snapshot or a room's whole wall grows with the event.
 MAX_INCOMING_FRAME = 16 * 2**20
-# Worth sending the same note id again: the server never stores a note twice.
+# Worth sending again: the server never stores a note id twice.
 RETRYABLE = frozenset({"disconnected", "timeout", "rate_limited", "internal"})
 
 
@@ -94,12 +96,14 @@ class SimulateReport:
     duplicates: int
     retries: int
     reconnects: int
+    disconnects: dict[str, int]
     post_seconds: float | None  # first post to last ack
     themes_seconds: float | None  # last ack to the first snapshot covering every acked note
     themes_seconds_from_first_post: float | None
     themes_covered: int  # acked notes present in the latest snapshot
     n_themes: int
     labels: list[str]
+    theme_worker: bool = True  # False when the server said it runs none
     protocol_mismatches: list[str] = field(default_factory=list)
     interrupted: bool = False
 
@@ -110,7 +114,7 @@ class SimulateReport:
             and self.acked == self.sent
             and self.missing_deliveries == 0
             and self.out_of_order == 0
-            and self.themes_seconds is not None
+            and (self.themes_seconds is not None or not self.theme_worker)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -202,6 +206,7 @@ class _Tally:
         self.duplicates = 0
         self.retries = 0
         self.reconnects = 0
+        self.disconnects: Counter[str] = Counter()  # unplanned closes, by close code and reason
         self.mismatches: set[str] = set()
         self.first_post: float | None = None
         self.last_ack: float | None = None
@@ -291,8 +296,10 @@ class _Peer:
         except (TimeoutError, ConnectionClosed, ValueError) as exc:
             await ws.close()
             raise _ConnectionLost(f"no hello frame: {exc!r}") from None
-        if not isinstance(hello, dict) or hello.get("type") != "hello":
-            self._tally.mismatches.add("the first frame is not a hello")
+        if hello.get("type") != "hello":
+            self._tally.mismatches.add(
+                f"a socket's first frame is {hello.get('type')!r}, not hello"
+            )
         self._ws = ws
         self._reader = asyncio.create_task(self._read(ws))
         try:
@@ -367,6 +374,7 @@ class _Peer:
             # Only a socket that was fully up reconnects here; one lost while (re)opening is
             # retried by whoever was opening it.
             if not self._closing and self.ready.is_set():
+                self._tally.disconnects[_close_cause(ws)] += 1
                 self.ready.clear()
                 self._reconnecting = asyncio.create_task(self._reconnect())
 
@@ -428,6 +436,12 @@ class _Peer:
             for note in payload.get("notes") or []:
                 self._tally.on_note(note["id"], self.index, now)
         self._cursors[room] = _Cursor(payload["epoch"], payload["seq"])
+
+
+def _close_cause(ws: ClientConnection) -> str:
+    if ws.close_code is None:
+        return "no close frame"
+    return f"{ws.close_code} {ws.close_reason}".strip()
 
 
 class Simulation:
@@ -512,12 +526,14 @@ class Simulation:
             duplicates=t.duplicates,
             retries=t.retries,
             reconnects=t.reconnects,
+            disconnects=dict(t.disconnects),
             post_seconds=_span(t.first_post, t.last_ack),
             themes_seconds=_span(t.last_ack, themes_at),
             themes_seconds_from_first_post=_span(t.first_post, themes_at),
             themes_covered=covered,
             n_themes=len(themes.get("themes", [])),
             labels=[str(theme.get("label", "")) for theme in themes.get("themes", [])],
+            theme_worker=t.theme_worker,
             protocol_mismatches=sorted(mismatches),
             interrupted=interrupted,
         )
@@ -566,9 +582,12 @@ class Simulation:
                 self._participants.append(peer)  # listed before it opens, so it gets closed
                 await self._open_peer(peer)
 
-        async with asyncio.TaskGroup() as joins:
-            for i in range(self.options.participants):
-                joins.create_task(join(i))
+        try:
+            async with asyncio.TaskGroup() as joins:
+                for i in range(self.options.participants):
+                    joins.create_task(join(i))
+        except* SimulateError as failed:
+            raise failed.exceptions[0] from None  # the first reason is the one to read
         self._participants.sort(key=lambda peer: peer.index)
         for room in self._rooms:
             members = {p.index for p in self._participants if p.rooms[0] == room}
@@ -627,8 +646,9 @@ class Simulation:
         others = self._audience[room] - {peer.index}
         self.tally.on_sent(note_id, peer.index, others, time.monotonic())
         payload = {"room": room, "id": note_id, "text": text}
+        give_up_at = time.monotonic() + RETRY_WINDOW
         try:
-            for attempt in range(POST_ATTEMPTS):
+            for attempt in itertools.count():
                 try:
                     await peer.request_when_up("note.post", payload)
                 except _Refused as exc:
@@ -640,11 +660,12 @@ class Simulation:
                 else:
                     self.tally.on_ack(note_id, time.monotonic())
                     return
-                if code not in RETRYABLE or attempt == POST_ATTEMPTS - 1:
+                backoff = min(0.5 * 2**attempt, 5.0)
+                if code not in RETRYABLE or time.monotonic() + backoff > give_up_at:
                     self.tally.errors[code] += 1
                     return
                 self.tally.retries += 1
-                await asyncio.sleep(0.5 * 2**attempt)
+                await asyncio.sleep(backoff)
         finally:
             in_flight.release()
 
@@ -727,7 +748,12 @@ def format_report(report: SimulateReport) -> str:
         f"{report.out_of_order} out of order, {report.duplicates} duplicates, "
         f"{report.reconnects} reconnects",
     ]
-    if report.themes_seconds is not None:
+    if report.disconnects:
+        causes = ", ".join(f"{n}× {cause}" for cause, n in report.disconnects.items())
+        lines.append(f"  closed by     {causes}")
+    if not report.theme_worker:
+        lines.append("  themes        none: the server runs no theme worker")
+    elif report.themes_seconds is not None:
         lines.append(
             f"  themes        cover all notes {report.themes_seconds:.1f} s after the last ack "
             f"({report.themes_seconds_from_first_post:.1f} s after the first post)"
@@ -736,7 +762,8 @@ def format_report(report: SimulateReport) -> str:
         lines.append(
             f"  themes        did not cover every note ({report.themes_covered}/{report.acked})"
         )
-    lines.append(f"                {report.n_themes} themes: " + "; ".join(report.labels))
+    if report.labels:
+        lines.append(f"                {report.n_themes} themes: " + "; ".join(report.labels))
     lines += [f"  mismatch      {m}" for m in report.protocol_mismatches]
     return "\n".join(lines)
 

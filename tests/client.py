@@ -34,7 +34,9 @@ async def create_event(base_url: str, title: str = "Jury", rooms: int | list[str
         r = await http.post("/api/events", json={"title": title, "rooms": rooms})
         r.raise_for_status()
         d = r.json()
-        return Session(d["token"], d["participant"], d["event"], d["rooms"], d["facilitator_secret"])
+        return Session(
+            d["token"], d["participant"], d["event"], d["rooms"], d["facilitator_secret"]
+        )
 
 
 async def join(
@@ -94,7 +96,9 @@ class Client:
             if not self.closed.done():
                 self.closed.set_result((self.ws.close_code, self.ws.close_reason or ""))
 
-    async def request(self, type_: str, payload: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+    async def request(
+        self, type_: str, payload: dict[str, Any], timeout: float = 10
+    ) -> dict[str, Any]:
         ref = f"r{next(self._refs)}"
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.replies[ref] = fut

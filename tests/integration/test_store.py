@@ -44,7 +44,10 @@ async def _seat(store: Store, n: int = 2, capacity: int = 8) -> tuple[Room, list
 async def test_concurrent_posts_get_unique_gapless_seqs(store: Store) -> None:
     room, (a, b) = await _seat(store)
     results = await asyncio.gather(
-        *[store.post_note(a if i % 2 else b, room, str(uuid.uuid4()), f"note {i}") for i in range(40)]
+        *[
+            store.post_note(a if i % 2 else b, room, str(uuid.uuid4()), f"note {i}")
+            for i in range(40)
+        ]
     )
     assert sorted(r.seq for r in results) == list(range(1, 41))
     snap = await store.snapshot(room.id)

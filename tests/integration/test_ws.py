@@ -16,7 +16,9 @@ from tests.client import Client, Session, create_event, join
 from tests.conftest import LiveServer
 
 
-async def _event_with(server: LiveServer, *names: str, rooms: int = 2) -> tuple[Session, list[Session]]:
+async def _event_with(
+    server: LiveServer, *names: str, rooms: int = 2
+) -> tuple[Session, list[Session]]:
     fac = await create_event(server.url, rooms=rooms)
     code = fac.event["join_code"]
     first_room = fac.rooms[0]["id"]
@@ -29,8 +31,10 @@ async def _notes_in(client: Client, room: str) -> list[str]:
     return [n["text"] for n in joined["payload"]["notes"]]
 
 
-async def test_room_members_see_the_same_notes_in_the_same_order(live_server_fast: LiveServer) -> None:
-    fac, (ana, ben) = await _event_with(live_server_fast, "Ana", "Ben")
+async def test_room_members_see_the_same_notes_in_the_same_order(
+    live_server_fast: LiveServer,
+) -> None:
+    _, (ana, ben) = await _event_with(live_server_fast, "Ana", "Ben")
     room = ana.room_id
     a = await Client.open(live_server_fast.ws_url, ana)
     b = await Client.open(live_server_fast.ws_url, ben)
@@ -60,7 +64,9 @@ async def test_room_members_see_the_same_notes_in_the_same_order(live_server_fas
         await b.close()
 
 
-async def test_other_rooms_see_nothing_and_the_facilitator_sees_all(live_server_fast: LiveServer) -> None:
+async def test_other_rooms_see_nothing_and_the_facilitator_sees_all(
+    live_server_fast: LiveServer,
+) -> None:
     fac = await create_event(live_server_fast.url, rooms=2)
     code = fac.event["join_code"]
     r1, r2 = fac.rooms[0]["id"], fac.rooms[1]["id"]
@@ -91,7 +97,9 @@ async def test_other_rooms_see_nothing_and_the_facilitator_sees_all(live_server_
             await cl.close()
 
 
-async def test_reconnect_with_last_seq_gets_exactly_the_missed_notes(live_server_fast: LiveServer) -> None:
+async def test_reconnect_with_last_seq_gets_exactly_the_missed_notes(
+    live_server_fast: LiveServer,
+) -> None:
     _, (ana, ben) = await _event_with(live_server_fast, "Ana", "Ben")
     room = ana.room_id
     a = await Client.open(live_server_fast.ws_url, ana)
@@ -213,8 +221,12 @@ BAD_FRAMES: list[tuple[str, str]] = [
     (json.dumps({"v": 2, "type": "ping", "payload": {}}), "unsupported_version"),
     (json.dumps({"v": 1, "type": "note.shout", "payload": {}}), "unknown_type"),
     (json.dumps({"v": 1, "type": "note.post", "payload": {"text": "no room"}}), "invalid"),
-    (json.dumps({"v": 1, "type": "note.post", "payload": {"room": "r", "id": "not-a-uuid",
-                                                          "text": "x"}}), "invalid"),
+    (
+        json.dumps(
+            {"v": 1, "type": "note.post", "payload": {"room": "r", "id": "not-a-uuid", "text": "x"}}
+        ),
+        "invalid",
+    ),
 ]
 
 
@@ -236,9 +248,21 @@ async def test_bad_input_gets_an_error_and_writes_nothing(live_server_fast: Live
         cases = [
             ("note.post", {"room": r1, "id": str(uuid.uuid4()), "text": "   "}, "invalid"),
             ("note.post", {"room": r1, "id": str(uuid.uuid4()), "text": "x" * 501}, "invalid"),
-            ("note.post", {"room": r1, "id": str(uuid.uuid4()), "text": "hi", "extra": 1}, "invalid"),
-            ("note.post", {"room": r2, "id": str(uuid.uuid4()), "text": "wrong room"}, "not_member"),
-            ("note.post", {"room": "nope", "id": str(uuid.uuid4()), "text": "no room"}, "not_found"),
+            (
+                "note.post",
+                {"room": r1, "id": str(uuid.uuid4()), "text": "hi", "extra": 1},
+                "invalid",
+            ),
+            (
+                "note.post",
+                {"room": r2, "id": str(uuid.uuid4()), "text": "wrong room"},
+                "not_member",
+            ),
+            (
+                "note.post",
+                {"room": "nope", "id": str(uuid.uuid4()), "text": "no room"},
+                "not_found",
+            ),
             ("room.create", {"name": "Mine"}, "forbidden"),
             ("themes.watch", {}, "forbidden"),
         ]
@@ -268,7 +292,10 @@ async def test_bad_input_gets_an_error_and_writes_nothing(live_server_fast: Live
 
 async def test_a_flood_is_limited_and_then_closed(start_server: Any) -> None:
     server = start_server(
-        name="flood", TABLEE_WORKER="off", TABLEE_RATE_PER_SECOND="5", TABLEE_RATE_BURST="5",
+        name="flood",
+        TABLEE_WORKER="off",
+        TABLEE_RATE_PER_SECOND="5",
+        TABLEE_RATE_BURST="5",
         TABLEE_MAX_BAD_FRAMES="10",
     )
     _, (ana,) = await _event_with(server, "Ana")
@@ -278,7 +305,7 @@ async def test_a_flood_is_limited_and_then_closed(start_server: Any) -> None:
     codes = []
     while True:
         try:
-            frame = await a.next(timeout=3)
+            frame = await a.next(timeout=1)
         except TimeoutError:
             break
         codes.append(frame["type"] if frame["type"] != "error" else frame["payload"]["code"])
@@ -289,7 +316,9 @@ async def test_a_flood_is_limited_and_then_closed(start_server: Any) -> None:
     await a.close()
 
 
-async def test_bad_credentials_are_refused_before_the_socket_opens(live_server_fast: LiveServer) -> None:
+async def test_bad_credentials_are_refused_before_the_socket_opens(
+    live_server_fast: LiveServer,
+) -> None:
     fac = await create_event(live_server_fast.url)
     forged = fac.token[:-4] + ("AAAA" if not fac.token.endswith("AAAA") else "BBBB")
     for subprotocols in (["tablee.v1"], ["tablee.v1", "token." + forged], ["token." + fac.token]):
@@ -322,7 +351,9 @@ async def test_http_join_errors_are_clear(live_server_fast: LiveServer) -> None:
         assert r.status_code == 422
         r = await http.post(f"/api/events/{code}/join", content=b"{oops")
         assert r.status_code == 400
-        r = await http.post(f"/api/events/{code}/join", json={"pseudonym": "A", "role": "facilitator"})
+        r = await http.post(
+            f"/api/events/{code}/join", json={"pseudonym": "A", "role": "facilitator"}
+        )
         assert r.status_code == 403
         r = await http.post(f"/api/events/{code}/facilitate", json={"secret": "wrong"})
         assert r.status_code == 403
@@ -336,8 +367,13 @@ async def test_http_join_errors_are_clear(live_server_fast: LiveServer) -> None:
 
 
 async def test_a_frozen_client_does_not_stall_its_room(start_server: Any) -> None:
-    server = start_server(name="frozen", TABLEE_WORKER="off", TABLEE_SEND_QUEUE_FRAMES="16",
-                          TABLEE_RATE_PER_SECOND="1000", TABLEE_RATE_BURST="1000")
+    server = start_server(
+        name="frozen",
+        TABLEE_WORKER="off",
+        TABLEE_SEND_QUEUE_FRAMES="16",
+        TABLEE_RATE_PER_SECOND="1000",
+        TABLEE_RATE_BURST="1000",
+    )
     _, (ana, ben, zed) = await _event_with(server, "Ana", "Ben", "Zed")
     room = ana.room_id
     a = await Client.open(server.ws_url, ana)
@@ -351,7 +387,7 @@ async def test_a_frozen_client_does_not_stall_its_room(start_server: Any) -> Non
     await frozen.send(json.dumps({"v": 1, "type": "room.join", "payload": {"room": room}}))
     await b.join_room(room)
     big = "n" * 480
-    posts = 1000
+    posts = 300
     for i in range(posts):
         assert (await a.post(room, f"{i} {big}"))["type"] == "ack"
     seqs = []

@@ -16,7 +16,9 @@ from server.presence import Presence
 
 
 @given(st.permutations(list(range(1, 30))), st.integers(0, 5))
-def test_sequencer_delivers_in_order_whatever_the_arrival_order(order: list[int], dups: int) -> None:
+def test_sequencer_delivers_in_order_whatever_the_arrival_order(
+    order: list[int], dups: int
+) -> None:
     seqr = RoomSequencer(0, "e")
     arrivals = order + random.Random(dups).sample(order, dups)
     out = []

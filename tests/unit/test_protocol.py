@@ -19,7 +19,9 @@ def frame(type_: str, payload: dict[str, object], **extra: object) -> str:
 
 def test_a_post_parses_with_trimmed_text_and_ref() -> None:
     nid = str(uuid.uuid4())
-    msg = parse_client_frame(frame("note.post", {"room": "r1", "id": nid, "text": "  hi  "}, ref="c1"))
+    msg = parse_client_frame(
+        frame("note.post", {"room": "r1", "id": nid, "text": "  hi  "}, ref="c1")
+    )
     assert msg.type == "note.post"
     assert msg.ref == "c1"
     assert isinstance(msg.payload, protocol.NotePost)
@@ -41,10 +43,14 @@ def test_a_post_parses_with_trimmed_text_and_ref() -> None:
         ('{"v": 9, "type": "ping", "payload": {}}', ErrorCode.UNSUPPORTED_VERSION),
         ('{"v": 1, "type": "drop.tables", "payload": {}}', ErrorCode.UNKNOWN_TYPE),
         ('{"v": 1, "type": "ping", "payload": {"x": 1}}', ErrorCode.INVALID),
-        ('{"v": 1, "type": "note.post", "payload": {"room": "r", "id": "x", "text": "t"}}',
-         ErrorCode.INVALID),
-        ('{"v": 1, "type": "room.join", "payload": {"room": "r", "since": {"seq": -1, "epoch": "e"}}}',
-         ErrorCode.INVALID),
+        (
+            '{"v": 1, "type": "note.post", "payload": {"room": "r", "id": "x", "text": "t"}}',
+            ErrorCode.INVALID,
+        ),
+        (
+            frame("room.join", {"room": "r", "since": {"seq": -1, "epoch": "e"}}),
+            ErrorCode.INVALID,
+        ),
     ],
 )
 def test_bad_frames_name_their_problem(raw: str, code: str) -> None:
@@ -80,13 +86,21 @@ def test_oversized_frames_are_refused_before_parsing() -> None:
 
 def test_encode_is_compact_json_with_the_envelope() -> None:
     out = json.loads(protocol.encode("note.deleted", {"id": "n"}, room="r", seq=3, epoch="e"))
-    assert out == {"v": 1, "type": "note.deleted", "room": "r", "seq": 3, "epoch": "e",
-                   "payload": {"id": "n"}}
+    assert out == {
+        "v": 1,
+        "type": "note.deleted",
+        "room": "r",
+        "seq": 3,
+        "epoch": "e",
+        "payload": {"id": "n"},
+    }
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 

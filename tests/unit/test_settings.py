@@ -11,7 +11,7 @@ from server.settings import SettingsError, load_settings
 
 def test_env_wins_over_file_over_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "t.toml"
-    cfg.write_text('[tablee]\nport = 9001\nheartbeat_seconds = 3.0\n')
+    cfg.write_text("[tablee]\nport = 9001\nheartbeat_seconds = 3.0\n")
     monkeypatch.setenv("TABLEE_CONFIG", str(cfg))
     monkeypatch.setenv("TABLEE_PORT", "9002")
     s = load_settings()
