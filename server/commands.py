@@ -15,6 +15,7 @@ from .context import AppContext
 from .hub import Connection, room_channel, themes_channel
 from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .rooms import (
+    SEATED_ROLES,
     Room,
     check_can_modify,
     check_can_view,
@@ -50,8 +51,9 @@ async def room_join(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     missed: list[str] | None = None
     if p.since is not None:
         missed = await ctx.store.frames_since(room.id, p.since.seq, p.since.epoch)
-    member = conn.participant.member()
-    arrived = ctx.presence.join(room.id, member, conn.id)
+    arrived = None
+    if conn.participant.role in SEATED_ROLES:
+        arrived = ctx.presence.join(room.id, conn.participant.member(), conn.id)
     payload: dict[str, Any]
     if missed is not None and p.since is not None:
         seq = p.since.seq + len(missed)

@@ -152,6 +152,7 @@ SERVER_TYPES = ROOM_DIFF_TYPES | {
     "error",
     "pong",
     "room.joined",
+    "room.reset",
     "presence.diff",
     "rooms.updated",
     "themes.snapshot",

@@ -20,6 +20,8 @@ JOIN_CODE_LENGTH = 6
 STAFF_ROLES: frozenset[str] = frozenset({"facilitator"})
 WATCH_ROLES: frozenset[str] = frozenset({"facilitator", "observer"})
 WRITE_ROLES: frozenset[str] = frozenset({"participant", "facilitator", "table_host"})
+# Roles that take a seat at a table and show in its presence list.
+SEATED_ROLES: frozenset[str] = frozenset({"participant", "table_host"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import itertools
 import json
@@ -96,6 +97,7 @@ class SimulateReport:
     duplicates: int
     retries: int
     reconnects: int
+    room_resets: int
     disconnects: dict[str, int]
     post_seconds: float | None  # first post to last ack
     themes_seconds: float | None  # last ack to the first snapshot covering every acked note
@@ -206,6 +208,7 @@ class _Tally:
         self.duplicates = 0
         self.retries = 0
         self.reconnects = 0
+        self.resets = 0
         self.disconnects: Counter[str] = Counter()  # unplanned closes, by close code and reason
         self.mismatches: set[str] = set()
         self.first_post: float | None = None
@@ -284,6 +287,7 @@ class _Peer:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._reconnecting: asyncio.Task[None] | None = None
+        self._rejoins: set[asyncio.Task[None]] = set()
         self._closing = False
         self.ready = asyncio.Event()
         self.gone = False  # gave up reconnecting
@@ -351,6 +355,8 @@ class _Peer:
         self._closing = True
         if self._reconnecting is not None:
             self._reconnecting.cancel()
+        for rejoin in list(self._rejoins):
+            rejoin.cancel()
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
@@ -401,6 +407,8 @@ class _Peer:
             self._on_joined(payload, now)
         elif type_ == "themes.snapshot":
             self._tally.on_themes(payload, now)
+        elif type_ == "room.reset":
+            self._reset(str(frame.get("room") or payload.get("room")))
         elif type_ not in SERVER_TYPES:
             self._tally.mismatches.add(f"unknown frame type {type_!r}")
         ref = frame.get("ref")
@@ -426,6 +434,19 @@ class _Peer:
         self._cursors[room] = _Cursor(epoch, seq)
         if frame.get("type") == "note.added":
             self._tally.on_note(frame["payload"]["note"]["id"], self.index, now)
+
+    def _reset(self, room: str) -> None:
+        """The server lost diffs it can no longer replay: take a fresh snapshot of the room."""
+        self._tally.resets += 1
+        self._cursors.pop(room, None)  # diffs until the snapshot cannot be checked for gaps
+        rejoin = asyncio.create_task(self._rejoin(room))
+        self._rejoins.add(rejoin)
+        rejoin.add_done_callback(self._rejoins.discard)
+
+    async def _rejoin(self, room: str) -> None:
+        # If this fails the socket is going down, and the reconnect joins again anyway.
+        with contextlib.suppress(_ConnectionLost, _Refused, TimeoutError):
+            await self.request("room.join", {"room": room})
 
     def _on_joined(self, payload: dict[str, Any], now: float) -> None:
         room = payload["room"]["id"]
@@ -526,6 +547,7 @@ class Simulation:
             duplicates=t.duplicates,
             retries=t.retries,
             reconnects=t.reconnects,
+            room_resets=t.resets,
             disconnects=dict(t.disconnects),
             post_seconds=_span(t.first_post, t.last_ack),
             themes_seconds=_span(t.last_ack, themes_at),
@@ -746,7 +768,7 @@ def format_report(report: SimulateReport) -> str:
         f"  delivery      {ms(report.delivery_ms)}",
         f"                {report.deliveries} deliveries, {report.missing_deliveries} missing, "
         f"{report.out_of_order} out of order, {report.duplicates} duplicates, "
-        f"{report.reconnects} reconnects",
+        f"{report.reconnects} reconnects, {report.room_resets} room resets",
     ]
     if report.disconnects:
         causes = ", ".join(f"{n}× {cause}" for cause, n in report.disconnects.items())

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from .. import protocol
 from ..protocol import ErrorCode, ProtocolError, Role
 from ..rooms import (
+    SEATED_ROLES,
     Event,
     Note,
     Participant,
@@ -40,7 +41,6 @@ from .models import (
     ThemeSnapshotRow,
 )
 
-SEATED_ROLES = ("participant", "table_host")
 TRIM_EVERY = 50
 
 

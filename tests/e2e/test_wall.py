@@ -4,8 +4,9 @@ A facilitator creates an event, two participants sit at the same table on phone-
 notes travel live between them and to the facilitator's console, themes appear, and a note
 typed while offline arrives exactly once when the network comes back.
 
-Runs against the `live_server` fixture, or against a server already running at
-TABLEE_E2E_URL (e.g. `TABLEE_E2E_URL=http://127.0.0.1:8765 pytest -m browser`).
+Runs against the `live_server` fixture (the real model; with TABLEE_EMBEDDING_MODEL=hashing in
+the environment it uses the fast hashing embedder instead), or against a server already running
+at TABLEE_E2E_URL (e.g. `TABLEE_E2E_URL=http://127.0.0.1:8765 pytest -m browser`).
 Screenshots go to tests/e2e/artifacts/.
 """
 
@@ -73,13 +74,19 @@ def _watch_errors(page: Any, errors: list[str], who: str) -> None:
     page.on("pageerror", lambda exc: errors.append(f"{who}: {exc}"))
 
 
-def _create_event(browser: Any, base_url: str, title: str, errors: list[str]) -> tuple[Any, str]:
+def _create_event(
+    browser: Any, base_url: str, title: str, errors: list[str], shot: str | None = None
+) -> tuple[Any, str]:
     """The facilitator's page, on the console, and the event's join code."""
     from playwright.sync_api import expect
 
     page = browser.new_context(viewport=DESKTOP).new_page()
     _watch_errors(page, errors, "facilitator")
     page.goto(base_url + "/")
+    if shot:
+        page.set_viewport_size(PHONE)
+        _shot(page, shot, full_page=True)
+        page.set_viewport_size(DESKTOP)
     page.get_by_label("Title").fill(title)
     page.get_by_label("Tables").fill("3")
     page.get_by_label("Seats per table").fill("8")
@@ -94,7 +101,15 @@ def _create_event(browser: Any, base_url: str, title: str, errors: list[str]) ->
     return page, code
 
 
-def _join(browser: Any, base_url: str, code: str, name: str, table: str, errors: list[str]) -> Any:
+def _join(
+    browser: Any,
+    base_url: str,
+    code: str,
+    name: str,
+    table: str,
+    errors: list[str],
+    shot: str | None = None,
+) -> Any:
     """A participant on a phone-sized page, seated at `table`, with the wall live."""
     from playwright.sync_api import expect
 
@@ -104,6 +119,8 @@ def _join(browser: Any, base_url: str, code: str, name: str, table: str, errors:
     page.goto(f"{base_url}/join/{code}")
     page.get_by_label("Your first name or a pseudonym").fill(name)
     page.get_by_label(table, exact=False).first.check()
+    if shot:
+        _shot(page, shot, full_page=True)
     page.get_by_role("button", name="Join the table").click()
     expect(page.locator("#room-name")).to_have_text(table)
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "open")
@@ -131,8 +148,10 @@ def test_notes_travel_live_and_themes_emerge(browser: Any, base_url: str) -> Non
     from playwright.sync_api import expect
 
     errors: list[str] = []
-    facilitator, code = _create_event(browser, base_url, "Town futures jury", errors)
-    ana = _join(browser, base_url, code, "Ana", "Table 1", errors)
+    facilitator, code = _create_event(
+        browser, base_url, "Town futures jury", errors, shot="landing-phone"
+    )
+    ana = _join(browser, base_url, code, "Ana", "Table 1", errors, shot="join-phone")
     ben = _join(browser, base_url, code, "Ben", "Table 1", errors)
     expect(ana.locator("#members")).to_contain_text("Ben")
 
@@ -141,7 +160,8 @@ def test_notes_travel_live_and_themes_emerge(browser: Any, base_url: str) -> Non
     expect(_note(ben, first)).to_have_count(1)
     table_1 = facilitator.get_by_test_id("room").filter(has_text="Table 1")
     expect(_note(table_1, first)).to_have_count(1)
-    expect(_note(facilitator.get_by_test_id("room").filter(has_text="Table 2"), first)).to_have_count(0)
+    table_2 = facilitator.get_by_test_id("room").filter(has_text="Table 2")
+    expect(_note(table_2, first)).to_have_count(0)
 
     # Ben likes Ana's note; both see one like, and Ana's own note shows as hers.
     _note(ben, first).get_by_test_id("like").click()
@@ -160,6 +180,9 @@ def test_notes_travel_live_and_themes_emerge(browser: Any, base_url: str) -> Non
 
     themes = facilitator.get_by_test_id("themes").locator(".theme")
     expect(themes.first).to_be_visible(timeout=THEMES_TIMEOUT_MS)
+    expect(facilitator.get_by_test_id("themes-summary")).to_contain_text(
+        f"from {total} notes", timeout=THEMES_TIMEOUT_MS
+    )
     expect(themes.first.locator(".quote").first).to_be_visible()
     expect(themes.first.locator(".theme-rooms")).to_contain_text("Table 1")
 
@@ -204,4 +227,17 @@ def test_note_typed_offline_arrives_once(browser: Any, base_url: str) -> None:
     expect(_note(ben, text)).to_have_count(1)
     expect(_note(ben, text)).not_to_contain_text("waiting to send")
     _shot(ben, "participant-back-online-phone")
+
+    # Its author edits it, then deletes it: both changes reach the other phone.
+    edited = "Typed offline, then made clearer"
+    _note(ben, text).get_by_role("button", name="Edit").click()
+    ben.get_by_label("Edit your note").fill(edited)
+    ben.get_by_role("button", name="Save").click()
+    expect(_note(ana, edited)).to_contain_text("edited")
+    expect(_note(ana, text)).to_have_count(0)
+    ben.once("dialog", lambda dialog: dialog.accept())
+    _note(ben, edited).get_by_role("button", name="Delete").click()
+    expect(_note(ana, edited)).to_have_count(0)
+    expect(_note(ben, edited)).to_have_count(0)
+    expect(ana.locator(".note")).to_have_count(1)
     assert errors == []

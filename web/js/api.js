@@ -52,8 +52,13 @@ async function call(method, path, body) {
 }
 
 /**
+ * @typedef {Joined & {facilitator_secret: string, links: {facilitator: string, join: string}}}
+ *   Created
+ */
+
+/**
  * @param {{title: string, rooms: number | string[], capacity: number, pseudonym: string}} body
- * @returns {Promise<Joined & {facilitator_secret: string, links: {facilitator: string, join: string}}>}
+ * @returns {Promise<Created>}
  */
 export function createEvent(body) {
   return call("POST", "/api/events", body);

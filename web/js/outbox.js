@@ -3,7 +3,8 @@
 // the server uses to recognise a retry.
 
 /**
- * @typedef {{kind: "post" | "edit", room: string, id: string, text: string, queuedAt: number}} OutboxEntry
+ * @typedef {{kind: "post" | "edit", room: string, id: string, text: string, queuedAt: number}}
+ *   OutboxEntry
  */
 
 export class Outbox {

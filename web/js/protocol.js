@@ -39,6 +39,22 @@ export class RequestError extends Error {
 }
 
 /**
+ * A new note id: a UUID v4. `crypto.randomUUID` exists only in secure contexts (https or
+ * localhost); a server reached over plain http on a venue's network gets the same from
+ * `crypto.getRandomValues`.
+ * @returns {string}
+ */
+export function newId() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)]
+    .join("-");
+}
+
+/**
  * Encode one client frame.
  * @param {string} type
  * @param {Record<string, any>} [payload]
@@ -75,7 +91,10 @@ export function parse(data) {
 export class PendingRequests {
   constructor() {
     this.counter = 0;
-    /** @type {Map<string, {resolve: (f: Frame) => void, reject: (e: Error) => void, timer: number}>} */
+    /**
+     * @type {Map<string,
+     *   {resolve: (f: Frame) => void, reject: (e: Error) => void, timer: number}>}
+     */
     this.waiting = new Map();
   }
 

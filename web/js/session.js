@@ -35,7 +35,9 @@ export function loadSession(kind, code) {
  */
 export function saveSession(kind, session) {
   localStorage.setItem(keyOf(kind, session.event.join_code), JSON.stringify(session));
-  if (kind === "facilitator") localStorage.setItem(PREFIX + "facilitating", session.event.join_code);
+  if (kind === "facilitator") {
+    localStorage.setItem(PREFIX + "facilitating", session.event.join_code);
+  }
 }
 
 /**

@@ -2,48 +2,15 @@
 // reconnects with exponential backoff and jitter, re-joins every watched room with `since`,
 // hands room diffs on strictly in sequence order, and sends the outbox until acknowledged.
 
-import { encode, parse, PendingRequests, RequestError, ROOM_DIFF_TYPES, SUBPROTOCOL,
+import { RoomCursor } from "./cursor.js";
+import { encode, newId, parse, PendingRequests, RequestError, ROOM_DIFF_TYPES, SUBPROTOCOL,
   TOKEN_PREFIX } from "./protocol.js";
+import { backoffDelay, Pacer } from "./timing.js";
 
 /** @typedef {import("./protocol.js").Frame} Frame */
 /** @typedef {import("./outbox.js").Outbox} Outbox */
 /** @typedef {import("./outbox.js").OutboxEntry} OutboxEntry */
 /** @typedef {"connecting" | "open" | "reconnecting" | "offline" | "closed"} ConnectionState */
-
-/**
- * Delay before reconnect attempt `attempt` (0-based): exponential, capped, with jitter so a
- * hall full of phones does not reconnect in the same instant.
- * @param {number} attempt
- * @param {{baseMs: number, maxMs: number}} opts
- * @param {() => number} [random]
- * @returns {number} milliseconds
- */
-export function backoffDelay(attempt, { baseMs, maxMs }, random = Math.random) {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
-/** Where the client stands in one room's sequence. */
-class RoomCursor {
-  /** @param {string} id */
-  constructor(id) {
-    this.id = id;
-    /** @type {number | null} */
-    this.seq = null;
-    /** @type {string | null} */
-    this.epoch = null;
-    this.joined = false;
-    this.joining = false;
-    /** @type {Frame[]} diffs that arrived while a join was in flight */
-    this.buffer = [];
-  }
-
-  /** @returns {{seq: number, epoch: string} | undefined} */
-  since() {
-    return this.seq === null || this.epoch === null ? undefined
-      : { seq: this.seq, epoch: this.epoch };
-  }
-}
 
 /**
  * Events (CustomEvent, data in `detail`):
@@ -90,14 +57,22 @@ export class TableeSocket extends EventTarget {
     /** @type {number | undefined} */
     this.heartbeatTimer = undefined;
     this.stopped = false;
+    // Well under the server's default limit (20 frames/s, bursts of 60).
+    this.pacer = new Pacer(10, 30);
+    /** @type {string[]} frames waiting for the pacer */
+    this.sendQueue = [];
+    /** @type {number | undefined} */
+    this.sendTimer = undefined;
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => this.dropConnection("offline");
+    this.onVisible = () => { if (document.visibilityState === "visible") this.check(); };
   }
 
   /** Open the connection and keep it open until stop(). */
   start() {
     window.addEventListener("online", this.onOnline);
     window.addEventListener("offline", this.onOffline);
+    document.addEventListener("visibilitychange", this.onVisible);
     this.connect();
   }
 
@@ -106,6 +81,7 @@ export class TableeSocket extends EventTarget {
     this.stopped = true;
     window.removeEventListener("online", this.onOnline);
     window.removeEventListener("offline", this.onOffline);
+    document.removeEventListener("visibilitychange", this.onVisible);
     clearTimeout(this.retryTimer);
     this.ws?.close(1000, "bye");
     this.setState("closed");
@@ -150,13 +126,12 @@ export class TableeSocket extends EventTarget {
   closed() {
     this.ws = null;
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.sendTimer);
+    this.sendTimer = undefined;
+    this.sendQueue = [];
     this.pending.failAll("connection lost");
     this.inFlight.clear();
-    for (const cursor of this.rooms.values()) {
-      cursor.joined = false;
-      cursor.joining = false;
-      cursor.buffer = [];
-    }
+    for (const cursor of this.rooms.values()) cursor.reset();
     if (this.stopped) return;
     if (this.failuresBeforeOpen >= 3) {
       this.emit("unreachable", { attempts: this.failuresBeforeOpen });
@@ -182,6 +157,21 @@ export class TableeSocket extends EventTarget {
     if (this.stopped) return;
     this.attempt = 0;
     if (!this.ws) this.connect();
+  }
+
+  /**
+   * The page is back in view (a phone was unlocked): its socket may have died unnoticed while
+   * timers were asleep. Ask the server, and reconnect at once if it does not answer.
+   */
+  check() {
+    if (!this.ws) {
+      this.reconnectNow();
+      return;
+    }
+    if (this.state !== "open") return;
+    this.request("ping", {}, 4000).catch((error) => {
+      if (error.code === "timeout") this.dropConnection("no answer from server");
+    });
   }
 
   /**
@@ -231,9 +221,7 @@ export class TableeSocket extends EventTarget {
         // The server stopped following this room for us (it could not fill a gap): re-join.
         const cursor = this.rooms.get(p.room ?? frame.room);
         if (cursor) {
-          cursor.joined = false;
-          cursor.joining = false;
-          cursor.buffer = [];
+          cursor.reset();
           this.join(cursor);
         }
         break;
@@ -295,21 +283,28 @@ export class TableeSocket extends EventTarget {
   sendThemesWatch() {
     this.request("themes.watch", {})
       .then((ack) => this.emit("themes-watch", ack.payload))
-      .catch((error) => this.emit("room-error", { room: null, error }));
+      .catch((error) => {
+        if (error.code !== "disconnected") this.emit("room-error", { room: null, error });
+      });
   }
 
   /** @param {RoomCursor} cursor */
   join(cursor) {
     if (cursor.joining) return;
-    cursor.joining = true;
     /** @type {Record<string, any>} */
     const payload = { room: cursor.id };
     const since = cursor.since();
     if (since) payload.since = since;
+    cursor.startJoin();
     this.request("room.join", payload).catch((error) => {
-      cursor.joining = false;
-      cursor.buffer = [];
-      if (error.code !== "disconnected") this.emit("room-error", { room: cursor.id, error });
+      cursor.reset();
+      if (error.code === "disconnected") return; // joined again after the reconnect
+      if (error.retryable) {
+        setTimeout(() => { if (this.state === "open" && !cursor.joined) this.join(cursor); },
+          1000 + Math.random() * 1000);
+      } else {
+        this.emit("room-error", { room: cursor.id, error });
+      }
     });
   }
 
@@ -318,49 +313,25 @@ export class TableeSocket extends EventTarget {
     const roomId = p.room?.id;
     const cursor = this.rooms.get(roomId);
     if (!cursor) return;
-    const buffered = cursor.buffer;
-    cursor.buffer = [];
-    cursor.joining = false;
-    cursor.joined = true;
+    const { diffs, rejoin } = cursor.settle(p);
     if (p.recovered) {
-      cursor.epoch = p.epoch;
-      for (const frame of p.missed || []) this.applyInOrder(cursor, frame);
-      cursor.seq = Math.max(cursor.seq ?? 0, p.seq);
       this.emit("members", { room: roomId, info: p.room, members: p.members || [] });
     } else {
-      cursor.epoch = p.epoch;
-      cursor.seq = p.seq;
       this.emit("snapshot", { room: roomId, info: p.room, notes: p.notes || [],
         members: p.members || [], seq: p.seq, epoch: p.epoch });
     }
-    for (const frame of buffered) this.onDiff(frame);
-    this.flush(roomId);
+    for (const frame of diffs) this.emit("diff", frame);
+    if (rejoin) this.join(cursor);
+    else this.flush(roomId);
   }
 
   /** @param {Frame} frame */
   onDiff(frame) {
     const cursor = this.rooms.get(/** @type {string} */ (frame.room));
     if (!cursor) return;
-    if (cursor.joining || !cursor.joined) {
-      cursor.buffer.push(frame);
-      return;
-    }
-    if (frame.epoch !== cursor.epoch || (frame.seq ?? 0) > (cursor.seq ?? 0) + 1) {
-      // History changed or frames were lost: catch up from the last seq we trust.
-      cursor.buffer.push(frame);
-      cursor.joined = false;
-      this.join(cursor);
-      return;
-    }
-    this.applyInOrder(cursor, frame);
-  }
-
-  /** @param {RoomCursor} cursor @param {Frame} frame */
-  applyInOrder(cursor, frame) {
-    const seq = frame.seq ?? 0;
-    if (cursor.seq !== null && seq <= cursor.seq) return; // already applied
-    cursor.seq = seq;
-    this.emit("diff", frame);
+    const verdict = cursor.offer(frame);
+    if (verdict === "apply") this.emit("diff", frame);
+    else if (verdict === "rejoin") this.join(cursor); // lost frames or new history: catch up
   }
 
   /**
@@ -377,8 +348,23 @@ export class TableeSocket extends EventTarget {
     }
     const ref = this.pending.nextRef();
     const answer = this.pending.wait(ref, timeoutMs);
-    ws.send(encode(type, payload, ref));
+    this.sendQueue.push(encode(type, payload, ref));
+    this.pump();
     return answer;
+  }
+
+  /** Send queued frames as fast as the pacer allows. */
+  pump() {
+    while (this.sendQueue.length && this.ws?.readyState === WebSocket.OPEN) {
+      const wait = this.pacer.take();
+      if (wait > 0) {
+        if (this.sendTimer === undefined) {
+          this.sendTimer = setTimeout(() => { this.sendTimer = undefined; this.pump(); }, wait);
+        }
+        return;
+      }
+      this.ws.send(/** @type {string} */ (this.sendQueue.shift()));
+    }
   }
 
   /**
@@ -388,7 +374,7 @@ export class TableeSocket extends EventTarget {
    * @returns {string} the new note's id
    */
   post(room, text) {
-    const id = crypto.randomUUID();
+    const id = newId();
     this.outbox.addPost(room, id, text);
     this.flush(room);
     return id;

@@ -102,7 +102,7 @@ function openConsole(session) {
   const socket = new TableeSocket({ url: socketUrl(), token: session.token, outbox });
   mountStatus(byId("status"), socket, outbox);
 
-  /** @type {Map<string, {room: Room, card: HTMLElement, title: HTMLElement, count: HTMLElement}>} */
+  /** @type {Map<string, {room: Room, title: HTMLElement}>} */
   const cards = new Map();
   const grid = byId("rooms");
 
@@ -118,17 +118,17 @@ function openConsole(session) {
       const title = h("h3", { text: room.name });
       const count = h("span", { class: "badge" });
       const list = h("ul", { class: "notes compact", "data-testid": "room-notes" });
-      const card = h("article", { class: "room-card", "data-room-id": room.id, "data-testid": "room" },
-        h("div", { class: "row spread" }, title, count), list);
-      grid.append(card);
-      const entry = { room, card, title, count };
-      cards.set(room.id, entry);
+      grid.append(h("article",
+        { class: "room-card", "data-room-id": room.id, "data-testid": "room" },
+        h("div", { class: "row spread" }, title, count), list));
+      cards.set(room.id, { room, title });
       new RoomWall({
         room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
         emptyText: "No notes yet.",
         onChange: (wall) => {
           const present = [...wall.members.values()].filter((m) => m.id !== me.id).length;
-          count.textContent = `${plural(present, "person", "people")} · ${plural(wall.notes.size, "note", "notes")}`;
+          count.textContent = `${plural(present, "person", "people")} · `
+            + plural(wall.notes.size, "note", "notes");
         },
       });
       socket.watchRoom(room.id);
@@ -139,20 +139,23 @@ function openConsole(session) {
 
   showRooms(session.rooms);
   renderThemes(byId("themes"), null, roomName);
-  socket.addEventListener("hello", (ev) => showRooms(/** @type {CustomEvent} */ (ev).detail.rooms || []));
-  socket.addEventListener("rooms", (ev) => showRooms(/** @type {CustomEvent} */ (ev).detail || []));
+  /** @param {Event} ev @returns {any} */
+  const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
+  socket.addEventListener("hello", (ev) => showRooms(detail(ev).rooms || []));
+  socket.addEventListener("rooms", (ev) => showRooms(detail(ev) || []));
   let themesSeen = false;
   socket.addEventListener("themes", (ev) => {
     themesSeen = true;
-    renderThemes(byId("themes"), /** @type {CustomEvent} */ (ev).detail, roomName);
+    renderThemes(byId("themes"), detail(ev), roomName);
   });
   socket.addEventListener("themes-watch", (ev) => {
-    if (/** @type {CustomEvent} */ (ev).detail?.worker === false && !themesSeen) {
-      byId("themes").replaceChildren(h("p", { class: "muted", text: "Themes are turned off on this server." }));
+    if (detail(ev)?.worker === false && !themesSeen) {
+      byId("themes").replaceChildren(
+        h("p", { class: "muted", text: "Themes are turned off on this server." }));
     }
   });
   socket.addEventListener("room-error", (ev) => {
-    const { room, error } = /** @type {CustomEvent} */ (ev).detail;
+    const { room, error } = detail(ev);
     notify(room ? `${roomName(room)}: ${error.message}` : `Themes: ${error.message}`);
   });
 

@@ -50,7 +50,8 @@ createForm.addEventListener("submit", async (ev) => {
     });
     location.assign(`/facilitate.html#${encodeURIComponent(created.event.join_code)}`);
   } catch (err) {
-    createError.textContent = `The event could not be created: ${/** @type {Error} */ (err).message}`;
+    const message = /** @type {Error} */ (err).message;
+    createError.textContent = `The event could not be created: ${message}`;
     createError.hidden = false;
     button.disabled = false;
   }
@@ -59,7 +60,8 @@ createForm.addEventListener("submit", async (ev) => {
 const last = lastFacilitated();
 if (last) {
   const resume = byId("resume");
+  const href = `/facilitate.html#${encodeURIComponent(last)}`;
   resume.replaceChildren("You are facilitating an event in this browser: ",
-    h("a", { href: `/facilitate.html#${encodeURIComponent(last)}`, text: `open its console (${last})` }), ".");
+    h("a", { href, text: `open its console (${last})` }), ".");
   resume.hidden = false;
 }

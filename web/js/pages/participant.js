@@ -70,8 +70,11 @@ async function askSeat(code, pseudonym = "") {
     if (pseudonym) name.value = pseudonym;
     name.focus();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) askCode(`No event has the code ${code}. Check it and try again.`);
-    else askCode(/** @type {Error} */ (err).message);
+    if (err instanceof ApiError && err.status === 404) {
+      askCode(`No event has the code ${code}. Check it and try again.`);
+    } else {
+      askCode(/** @type {Error} */ (err).message);
+    }
   }
 }
 
@@ -103,10 +106,12 @@ function enterWall(session) {
     list: byId("notes"), members: byId("members"), notify,
     onChange: (wall) => { byId("member-count").textContent = String(wall.members.size); },
   });
-  live.addEventListener("hello", (ev) => roomName(/** @type {CustomEvent} */ (ev).detail.rooms || []));
-  live.addEventListener("rooms", (ev) => roomName(/** @type {CustomEvent} */ (ev).detail || []));
+  /** @param {Event} ev @returns {any} */
+  const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
+  live.addEventListener("hello", (ev) => roomName(detail(ev).rooms || []));
+  live.addEventListener("rooms", (ev) => roomName(detail(ev) || []));
   live.addEventListener("room-error", (ev) => {
-    const { error } = /** @type {CustomEvent} */ (ev).detail;
+    const { error } = detail(ev);
     notify(`This table cannot be opened: ${error.message}`);
   });
   live.addEventListener("unreachable", () => checkSeat(session, live));
@@ -133,7 +138,8 @@ async function checkSeat(session, live) {
       session.participant.room_id);
     const old = new Outbox(outboxKey(session.participant.id));
     const fresh = new Outbox(outboxKey(joined.participant.id));
-    for (const e of old.list().filter((x) => x.kind === "post")) fresh.addPost(/** @type {string} */ (joined.participant.room_id), e.id, e.text);
+    const room = /** @type {string} */ (joined.participant.room_id);
+    for (const e of old.list()) if (e.kind === "post") fresh.addPost(room, e.id, e.text);
     old.entries = [];
     old.save();
     saveSession("participant", joined);
@@ -180,7 +186,8 @@ byId("other-code").addEventListener("click", () => askCode());
 byId("leave").addEventListener("click", () => {
   const session = current;
   const waiting = socket?.outbox.size ?? 0;
-  if (waiting && !window.confirm(`${waiting} note(s) have not been sent yet and will be lost. Leave anyway?`)) return;
+  const question = `${waiting} note(s) have not been sent yet and will be lost. Leave anyway?`;
+  if (waiting && !window.confirm(question)) return;
   socket?.stop();
   socket = null;
   if (session) forgetSession("participant", session.event.join_code);

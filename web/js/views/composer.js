@@ -9,9 +9,10 @@ import { NOTE_MAX_CHARS } from "../protocol.js";
  * @returns {HTMLFormElement}
  */
 export function composer(onPost) {
-  const area = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "note-text", name: "text",
-    rows: "3", maxlength: String(NOTE_MAX_CHARS), placeholder: "Write an idea, a question, a concern…",
-    "aria-describedby": "note-count" }));
+  const area = /** @type {HTMLTextAreaElement} */ (h("textarea", {
+    id: "note-text", name: "text", rows: "3", maxlength: String(NOTE_MAX_CHARS),
+    placeholder: "Write an idea, a question, a concern…", "aria-describedby": "note-count",
+  }));
   const count = h("span", { id: "note-count", class: "counter", "aria-live": "off" });
   const button = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "button",
     text: "Post note" }));
@@ -20,19 +21,20 @@ export function composer(onPost) {
     count.textContent = `${left} characters left`;
     button.disabled = area.value.trim().length === 0;
   };
-  const form = /** @type {HTMLFormElement} */ (h("form", { class: "composer", "aria-label": "New note",
-    onsubmit: (/** @type {SubmitEvent} */ ev) => {
-      ev.preventDefault();
-      const text = area.value.trim();
-      if (!text) return;
-      onPost(text);
-      area.value = "";
-      updateCount();
-      area.focus();
-    } },
-  h("label", { for: "note-text", class: "label", text: "Your note" }),
-  area,
-  h("div", { class: "row spread" }, count, button)));
+  const submit = (/** @type {SubmitEvent} */ ev) => {
+    ev.preventDefault();
+    const text = area.value.trim();
+    if (!text) return;
+    onPost(text);
+    area.value = "";
+    updateCount();
+    area.focus();
+  };
+  const form = /** @type {HTMLFormElement} */ (h("form",
+    { class: "composer", "aria-label": "New note", onsubmit: submit },
+    h("label", { for: "note-text", class: "label", text: "Your note" }),
+    area,
+    h("div", { class: "row spread" }, count, button)));
   area.addEventListener("input", updateCount);
   area.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();

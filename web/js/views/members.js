@@ -11,9 +11,15 @@ import { h } from "./dom.js";
  */
 export function renderMembers(list, members, me) {
   const sorted = [...members].sort((a, b) => a.pseudonym.localeCompare(b.pseudonym));
-  list.replaceChildren(...sorted.map((m) => h("li", { class: "member" + (m.id === me ? " me" : "") },
-    h("span", { text: m.pseudonym }),
-    m.id === me ? h("span", { class: "member-tag", text: "you" }) : null,
-    m.role && m.role !== "participant" ? h("span", { class: "member-tag", text: m.role.replace("_", " ") }) : null)));
-  if (!sorted.length) list.replaceChildren(h("li", { class: "empty", text: "Nobody here yet." }));
+  if (!sorted.length) {
+    list.replaceChildren(h("li", { class: "empty", text: "Nobody here yet." }));
+    return;
+  }
+  list.replaceChildren(...sorted.map((m) => {
+    const role = m.role && m.role !== "participant" ? m.role.replace("_", " ") : null;
+    return h("li", { class: m.id === me ? "member me" : "member" },
+      h("span", { text: m.pseudonym }),
+      m.id === me ? h("span", { class: "member-tag", text: "you" }) : null,
+      role ? h("span", { class: "member-tag", text: role }) : null);
+  }));
 }

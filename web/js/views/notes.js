@@ -10,7 +10,7 @@ import { NOTE_MAX_CHARS } from "../protocol.js";
 /**
  * @typedef {object} NoteActions
  * @property {string} me the reader's participant id
- * @property {boolean} [moderator] may edit and delete any note
+ * @property {boolean} [moderator] may delete any note
  * @property {boolean} [canLike] show the like button as a button
  * @property {(note: Note, liked: boolean) => void} [onLike]
  * @property {(note: Note, text: string) => void} [onEdit]
@@ -86,31 +86,37 @@ export class NoteList {
     card.el.classList.toggle("mine", mine);
     card.el.classList.toggle("pending", Boolean(note.pending));
 
+    const author = note.author?.pseudonym ?? "";
+    const edited = note.updated_at && note.updated_at !== note.created_at && !note.pending;
     const meta = h("p", { class: "note-meta" },
-      h("span", { class: "note-author", text: mine ? `${note.author.pseudonym} (you)` : note.author?.pseudonym ?? "" }),
+      h("span", { class: "note-author", text: mine ? `${author} (you)` : author }),
       h("time", { datetime: note.created_at, text: shortTime(note.created_at) }),
-      note.updated_at && note.updated_at !== note.created_at && !note.pending
-        ? h("span", { class: "note-edited", text: "edited" }) : null,
+      edited ? h("span", { class: "note-edited", text: "edited" }) : null,
       note.pending ? h("span", { class: "badge badge-waiting", text: "waiting to send" }) : null);
 
     const likeLabel = `${count} ${count === 1 ? "like" : "likes"}`;
+    const countEl = h("span", { class: "like-count", text: String(count) });
     const like = a.onLike && a.canLike !== false
-      ? h("button", { type: "button", class: "like", "aria-pressed": String(liked),
+      ? h("button", {
+        type: "button", class: "like", "aria-pressed": String(liked), "data-testid": "like",
         "aria-label": liked ? `Unlike (${likeLabel})` : `Like (${likeLabel})`,
-        disabled: note.pending || !this.connected, "data-testid": "like",
-        onclick: () => a.onLike?.(note, !liked) },
-      h("span", { "aria-hidden": "true", text: liked ? "♥" : "♡" }), h("span", { class: "like-count", text: String(count) }))
+        disabled: note.pending || !this.connected,
+        onclick: () => a.onLike?.(note, !liked),
+      }, h("span", { "aria-hidden": "true", text: liked ? "♥" : "♡" }), countEl)
       : h("span", { class: "like-static", "aria-label": likeLabel },
-        h("span", { "aria-hidden": "true", text: "♥" }), h("span", { class: "like-count", text: String(count) }));
+        h("span", { "aria-hidden": "true", text: "♥" }), countEl);
 
-    const canChange = mine || a.moderator;
-    const tools = h("div", { class: "note-tools" }, like,
-      canChange && a.onEdit ? h("button", { type: "button", class: "link-button", text: "Edit",
-        onclick: () => this.startEdit(card) }) : null,
-      canChange && a.onDelete ? h("button", { type: "button", class: "link-button danger", text: "Delete",
-        disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) }) : null);
+    const edit = mine && a.onEdit
+      ? h("button", { type: "button", class: "link-button", text: "Edit",
+        onclick: () => this.startEdit(card) })
+      : null;
+    const remove = (mine || a.moderator) && a.onDelete
+      ? h("button", { type: "button", class: "link-button danger", text: "Delete",
+        disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) })
+      : null;
 
-    card.el.replaceChildren(h("p", { class: "note-text", text: note.text }), meta, tools);
+    card.el.replaceChildren(h("p", { class: "note-text", text: note.text }), meta,
+      h("div", { class: "note-tools" }, like, edit, remove));
   }
 
   /** @param {{el: HTMLElement, note: ShownNote, editing: boolean}} card */
@@ -145,6 +151,7 @@ export class NoteList {
  * @returns {boolean}
  */
 function sameNote(a, b) {
-  return a.text === b.text && a.updated_at === b.updated_at && Boolean(a.pending) === Boolean(b.pending)
+  return a.text === b.text && a.updated_at === b.updated_at
+    && Boolean(a.pending) === Boolean(b.pending)
     && (a.likes || []).join() === (b.likes || []).join();
 }

@@ -43,7 +43,11 @@ export class RoomWall {
       const detail = /** @type {CustomEvent} */ (ev).detail;
       if (detail?.room === room || detail?.entry?.room === room) fn(detail);
     });
-    on("snapshot", (d) => { this.loaded = true; this.wall.reset(d.notes, d.members); this.render(); });
+    on("snapshot", (d) => {
+      this.loaded = true;
+      this.wall.reset(d.notes, d.members);
+      this.render();
+    });
     on("members", (d) => { this.wall.setMembers(d.members); this.render(); });
     on("diff", (frame) => { this.wall.apply(frame); this.render(); });
     on("presence", (d) => { this.wall.presence(d.joins, d.leaves); this.render(); });
@@ -58,14 +62,15 @@ export class RoomWall {
   /** @returns {ShownNote[]} the wall, with waiting posts and edits shown as they will be */
   shown() {
     /** @type {Map<string, ShownNote>} */
-    const notes = new Map([...this.wall.notes].map(([id, n]) => [id, /** @type {ShownNote} */ (n)]));
+    const notes = new Map(this.wall.notes);
     for (const e of this.outbox.list(this.room)) {
       const known = notes.get(e.id);
       if (known) notes.set(e.id, { ...known, text: e.text, pending: true });
       else if (e.kind === "post") {
         const at = new Date(e.queuedAt).toISOString();
-        notes.set(e.id, { id: e.id, room_id: this.room, text: e.text, created_at: at, updated_at: at,
-          likes: [], pending: true, author: { id: this.me, pseudonym: this.myName(), role: "participant" } });
+        const author = { id: this.me, pseudonym: this.myName(), role: "participant" };
+        notes.set(e.id, { id: e.id, room_id: this.room, author, text: e.text,
+          created_at: at, updated_at: at, likes: [], pending: true });
       }
     }
     return [...notes.values()].sort((a, b) =>
@@ -86,7 +91,8 @@ export class RoomWall {
   /** @param {string} id @param {boolean} like */
   like(id, like) {
     this.socket.request(like ? "note.like" : "note.unlike", { room: this.room, id })
-      .catch((err) => this.notify(`Could not ${like ? "like" : "unlike"} that note: ${err.message}`));
+      .catch((err) => this.notify(`Could not ${like ? "like" : "unlike"} that note: `
+        + err.message));
   }
 
   /** @param {ShownNote} note */

@@ -19,18 +19,21 @@ export function renderThemes(root, themes, roomName) {
     root.replaceChildren(h("p", { class: "muted", text: "Waiting for the first notes…" }));
     return;
   }
-  const summary = h("p", { class: "muted", "data-testid": "themes-summary",
-    text: `${plural(themes.themes.length, "theme", "themes")} from ${plural(themes.n_notes, "note", "notes")}` });
+  const counts = `${plural(themes.themes.length, "theme", "themes")} from `
+    + plural(themes.n_notes, "note", "notes");
+  const summary = h("p", { class: "muted", "data-testid": "themes-summary", text: counts });
   const list = h("ol", { class: "themes", "data-testid": "themes" },
     ...themes.themes.map((t) => themeCard(t, roomName)));
   const unthemed = themes.unthemed || [];
   const rest = h("section", { class: "unthemed", "aria-label": "Notes without a theme" },
     h("h3", { text: `Unthemed (${unthemed.length})` }),
     unthemed.length
-      ? h("ul", { class: "quotes", "data-testid": "unthemed" }, ...unthemed.map((n) => quote(n, roomName)))
+      ? h("ul", { class: "quotes", "data-testid": "unthemed" },
+        ...unthemed.map((n) => quote(n, roomName)))
       : h("p", { class: "muted", text: "Every note belongs to a theme." }));
-  root.replaceChildren(summary, themes.themes.length ? list
-    : h("p", { class: "muted", text: "No theme yet: themes appear once several notes say similar things." }), rest);
+  const none = h("p", { class: "muted",
+    text: "No theme yet: themes appear once several notes say similar things." });
+  root.replaceChildren(summary, themes.themes.length ? list : none, rest);
 }
 
 /**
@@ -44,7 +47,8 @@ function themeCard(t, roomName) {
       h("h3", { class: "theme-label", text: t.label }),
       h("span", { class: "badge", text: plural(t.size, "note", "notes") })),
     t.keywords?.length
-      ? h("ul", { class: "keywords", "aria-label": "Keywords" }, ...t.keywords.map((k) => h("li", { text: k })))
+      ? h("ul", { class: "keywords", "aria-label": "Keywords" },
+        ...t.keywords.map((k) => h("li", { text: k })))
       : null,
     h("ul", { class: "quotes", "aria-label": "Representative notes" },
       ...(t.representatives || []).map((n) => quote(n, roomName))),
