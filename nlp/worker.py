@@ -13,12 +13,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-
+from .runner import Runner
 from .themes import NoteInput, Theme, ThemeSet
 
 log = logging.getLogger("tablee.worker")
@@ -41,25 +39,12 @@ class ThemeStore(Protocol):
     async def latest_themes(self, event_id: str) -> dict[str, Any] | None: ...
 
 
-class Pipeline(Protocol):
-    timings: dict[str, float]
-
-    def run(
-        self,
-        notes: Sequence[NoteInput],
-        vectors: dict[str, np.ndarray],
-        previous: ThemeSet | None,
-    ) -> ThemeSet: ...
-
-
 Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Called with (event id, themes payload) after each update."""
 
 
 @dataclass
 class _EventState:
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
     previous: ThemeSet | None = None
     payload: dict[str, Any] | None = None
     dirty_since: float | None = None
@@ -73,19 +58,17 @@ class ThemeWorker:
         self,
         store: ThemeStore,
         publish: Publish,
-        pipeline: Callable[[], Pipeline],
+        runner: Runner,
         *,
         debounce: float = 1.0,
         max_wait: float = 5.0,
     ) -> None:
         self._store = store
         self._publish = publish
-        self._make_pipeline = pipeline
-        self._pipeline: Pipeline | None = None
+        self._runner = runner
+        self._ready_ok = False
         self._debounce = debounce
         self._max_wait = max_wait
-        # One thread: runs are serial, and the model is touched by one thread only.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-themes")
         self._events: dict[str, _EventState] = {}
         self._ready = asyncio.Event()
         self._closed = False
@@ -97,10 +80,10 @@ class ThemeWorker:
         self._warm_task = asyncio.create_task(self._load())
 
     async def _load(self) -> None:
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
-            self._pipeline = await loop.run_in_executor(self._executor, self._make_pipeline)
+            await self._runner.start()
+            self._ready_ok = True
             log.info("theme pipeline ready in %.1f s", time.perf_counter() - started)
         except Exception:
             log.exception("the theme pipeline failed to load; themes are unavailable")
@@ -109,7 +92,7 @@ class ThemeWorker:
 
     @property
     def ready(self) -> bool:
-        return self._pipeline is not None
+        return self._ready_ok
 
     def notify(self, event_id: str) -> None:
         """A note of this event changed; themes will follow shortly."""
@@ -149,36 +132,24 @@ class ThemeWorker:
 
     async def refresh(self, event_id: str) -> dict[str, Any] | None:
         """Recompute the event's themes now, store and publish them."""
-        if self._pipeline is None:
+        if not self._ready_ok:
             return None
         state = self._events.setdefault(event_id, _EventState())
         records = await self._store.notes_for_themes(event_id)
         notes = [NoteInput(r.id, r.text, r.room_id) for r in records]
-        for note in notes:
-            if state.texts.get(note.id) != note.text:
-                state.vectors.pop(note.id, None)
-                state.texts[note.id] = note.text
-        live = {n.id for n in notes}
-        for gone in [k for k in state.texts if k not in live]:
-            state.texts.pop(gone, None)
-            state.vectors.pop(gone, None)
-        if state.previous is None and state.payload is None:
+        if state.previous is None:
             stored = await self._store.latest_themes(event_id)
             if stored is not None:
                 state.previous = themes_from_payload(stored)
-        pipeline = self._pipeline
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        themes = await loop.run_in_executor(
-            self._executor, pipeline.run, notes, state.vectors, state.previous
-        )
+        themes, timings = await self._runner.run(event_id, notes, state.previous)
         by_id = {n.id: n for n in notes}
         payload = themes.to_payload(by_id)
         payload["seconds"] = round(time.perf_counter() - started, 3)
         state.previous = themes
         state.payload = payload
         state.runs += 1
-        self.last_timings = dict(pipeline.timings)
+        self.last_timings = timings
         await self._store.save_themes(event_id, themes.version, payload)
         await self._publish(event_id, payload)
         return payload
@@ -193,7 +164,7 @@ class ThemeWorker:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        await self._runner.close()
 
 
 def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:

@@ -67,13 +67,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:
-    from nlp.factory import make_pipeline
+    from nlp.factory import FAKE_MODEL, make_pipeline
+    from nlp.runner import ProcessRunner, Runner, ThreadRunner
     from nlp.worker import ThemeWorker
 
+    model = settings.embedding_model
+    # The model-free stand-in is cheap enough for a thread; a real model gets its own process.
+    runner: Runner = (
+        ThreadRunner(lambda: make_pipeline(model)) if model == FAKE_MODEL else ProcessRunner(model)
+    )
     return ThemeWorker(
         ctx.store,
         ctx.publish_themes,
-        lambda: make_pipeline(settings.embedding_model),
+        runner,
         debounce=settings.themes_debounce_seconds,
         max_wait=settings.themes_max_wait_seconds,
     )

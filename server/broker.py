@@ -11,10 +11,12 @@ from typing import Protocol
 
 Handler = Callable[[str, str], None]
 """Called with (channel, message) for every message on a subscribed channel; must not block."""
+Resync = Callable[[], None]
+"""Called after messages may have been lost (the broker came back after an outage)."""
 
 
 class Broker(Protocol):
-    async def start(self, handler: Handler) -> None: ...
+    async def start(self, handler: Handler, resync: Resync) -> None: ...
 
     async def subscribe(self, channel: str) -> None: ...
 
@@ -28,7 +30,7 @@ class Broker(Protocol):
 
 
 class BrokerError(RuntimeError):
-    pass
+    """Publishing failed; the change is committed and other processes will repair from the store."""
 
 
 class MemoryBroker:
@@ -38,7 +40,7 @@ class MemoryBroker:
         self._handler: Handler | None = None
         self._channels: set[str] = set()
 
-    async def start(self, handler: Handler) -> None:
+    async def start(self, handler: Handler, resync: Resync) -> None:
         self._handler = handler
 
     async def subscribe(self, channel: str) -> None:
@@ -63,6 +65,11 @@ def broker_from_url(url: str) -> Broker:
     scheme = url.split("://", 1)[0].lower()
     if scheme == "memory":
         return MemoryBroker()
+    if scheme in ("redis", "rediss", "unix"):
+        from .redis_broker import RedisBroker
+
+        return RedisBroker(url)
     raise BrokerError(
-        f"unsupported broker URL scheme {scheme!r} in TABLEE_BROKER_URL; use memory://"
+        f"unsupported broker URL scheme {scheme!r} in TABLEE_BROKER_URL; "
+        "use memory:// or redis://host:port/db"
     )

@@ -118,9 +118,9 @@ async def note_post(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     room = await _room(ctx, p.room)
     check_can_write(conn.participant, room)
     done = await ctx.store.post_note(conn.participant, room, str(p.id), p.text)
-    await _publish_change(ctx, room, done)
     assert done.note is not None
     conn.offer(protocol.ack_frame(msg.ref, {"note": done.note.to_wire(), "seq": done.seq}))
+    await _publish_change(ctx, room, done)
 
 
 async def note_edit(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
@@ -128,9 +128,9 @@ async def note_edit(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     assert isinstance(p, protocol.NoteEdit)
     room = await _checked_note_room(ctx, conn, p.room, str(p.id))
     done = await ctx.store.edit_note(room, str(p.id), p.text)
-    await _publish_change(ctx, room, done)
     assert done.note is not None
     conn.offer(protocol.ack_frame(msg.ref, {"note": done.note.to_wire(), "seq": done.seq}))
+    await _publish_change(ctx, room, done)
 
 
 async def note_delete(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
@@ -138,8 +138,8 @@ async def note_delete(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
     assert isinstance(p, protocol.NoteRef)
     room = await _checked_note_room(ctx, conn, p.room, str(p.id))
     done = await ctx.store.delete_note(room, str(p.id))
-    await _publish_change(ctx, room, done)
     conn.offer(protocol.ack_frame(msg.ref, {"seq": done.seq}))
+    await _publish_change(ctx, room, done)
 
 
 async def _checked_note_room(ctx: AppContext, conn: Connection, room_id: str, note_id: str) -> Room:
@@ -158,10 +158,10 @@ async def _like(ctx: AppContext, conn: Connection, msg: ClientMessage, liked: bo
     room = await _room(ctx, p.room)
     check_can_write(conn.participant, room)
     done = await ctx.store.set_like(room, str(p.id), conn.participant.id, liked)
+    conn.offer(protocol.ack_frame(msg.ref, {"seq": done.seq}))
     if done.frame is not None:
         # Likes do not change what a note says, so themes need no update.
         await ctx.hub.publish(room_channel(room.id), done.frame, done.seq, done.epoch)
-    conn.offer(protocol.ack_frame(msg.ref, {"seq": done.seq}))
 
 
 async def note_like(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:

@@ -173,8 +173,13 @@ async def readyz(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        await ctx.hub.ping_broker()
+        checks["broker"] = "ok"
+    except Exception as exc:
+        checks["broker"] = f"unreachable: {type(exc).__name__}"
     checks["themes"] = "off" if ctx.worker is None else ("ready" if ctx.worker.ready else "loading")
-    ok = checks["database"] == "ok"
+    ok = checks["database"] == "ok" and checks["broker"] == "ok"
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
     )

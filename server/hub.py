@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from . import protocol
-from .broker import Broker
+from .broker import Broker, BrokerError
 from .ordering import RoomSequencer
 from .rooms import Participant
 
@@ -36,16 +37,16 @@ def themes_channel(event_id: str) -> str:
     return f"themes:{event_id}"
 
 
-def pack(frame: str, seq: int | None = None, epoch: str | None = None) -> str:
-    """Broker message: a one-line header with the room seq and epoch, then the frame."""
-    return f"{seq if seq is not None else '-'} {epoch or '-'}\n{frame}"
+def pack(origin: str, frame: str, seq: int | None = None, epoch: str | None = None) -> str:
+    """Broker message: a one-line header (sending process, room seq, epoch), then the frame."""
+    return f"{origin} {seq if seq is not None else '-'} {epoch or '-'}\n{frame}"
 
 
-def unpack(message: str) -> tuple[int | None, str | None, str]:
+def unpack(message: str) -> tuple[str, int | None, str | None, str]:
     header, _, frame = message.partition("\n")
-    seq_s, _, epoch = header.partition(" ")
+    origin, seq_s, epoch = header.split(" ", 2)
     seq = int(seq_s) if seq_s != "-" else None
-    return seq, (epoch if epoch != "-" else None), frame
+    return origin, seq, (epoch if epoch != "-" else None), frame
 
 
 @dataclass(eq=False)
@@ -119,10 +120,20 @@ class Hub:
         self._opening: dict[str, asyncio.Future[None]] = {}
         self._repairs: dict[str, asyncio.Task[None]] = {}
         self.connections: set[Connection] = set()
-        self.stats: dict[str, int] = {"published": 0, "delivered": 0, "dropped_slow": 0}
+        self.origin = uuid.uuid4().hex[:12]
+        self.stats: dict[str, int] = {
+            "published": 0,
+            "delivered": 0,
+            "dropped_slow": 0,
+            "broker_errors": 0,
+            "repairs": 0,
+        }
 
     async def start(self) -> None:
-        await self._broker.start(self._on_message)
+        await self._broker.start(self._on_message, self.resync)
+
+    async def ping_broker(self) -> None:
+        await self._broker.ping()
 
     async def close(self) -> None:
         for task in self._repairs.values():
@@ -175,14 +186,34 @@ class Hub:
     async def publish(
         self, channel: str, frame: str, seq: int | None = None, epoch: str | None = None
     ) -> None:
+        """Deliver here at once, then to other processes through the broker.
+
+        Local delivery does not wait on the broker, so a table keeps working on one process
+        while the broker is away; other processes repair the gap from the store.
+        """
         self.stats["published"] += 1
-        await self._broker.publish(channel, pack(frame, seq, epoch))
+        self._deliver(channel, seq, epoch, frame)
+        try:
+            await self._broker.publish(channel, pack(self.origin, frame, seq, epoch))
+        except BrokerError as exc:
+            self.stats["broker_errors"] += 1
+            log.warning("broker publish failed on %s: %s", channel.split(":", 1)[0], exc)
 
     def _on_message(self, channel: str, message: str) -> None:
+        origin, seq, epoch, frame = unpack(message)
+        if origin != self.origin:
+            self._deliver(channel, seq, epoch, frame)
+
+    def resync(self) -> None:
+        """After a broker outage: check every room for frames missed meanwhile."""
+        for channel in self._sequencers:
+            if channel not in self._repairs:
+                self._repairs[channel] = asyncio.create_task(self._repair_gap(channel, force=True))
+
+    def _deliver(self, channel: str, seq: int | None, epoch: str | None, frame: str) -> None:
         listeners = self._listeners.get(channel)
         if not listeners:
             return
-        seq, epoch, frame = unpack(message)
         if seq is None or not channel.startswith("room:"):
             self._fan_out(channel, listeners, None, frame)
             return
@@ -207,13 +238,14 @@ class Hub:
                 self.stats["dropped_slow"] += 1
         self.stats["delivered"] += len(listeners)
 
-    async def _repair_gap(self, channel: str) -> None:
+    async def _repair_gap(self, channel: str, force: bool = False) -> None:
         """Fetch from the store the frames fan-out did not bring in time."""
         try:
             await asyncio.sleep(REPAIR_DELAY)
             sequencer = self._sequencers.get(channel)
-            if sequencer is None or sequencer.missing() is None:
+            if sequencer is None or (sequencer.missing() is None and not force):
                 return
+            self.stats["repairs"] += 1
             frames = await self._repair(channel[5:], sequencer.head, sequencer.epoch)
             listeners = self._listeners.get(channel, set())
             if frames is None:

@@ -22,6 +22,8 @@ log = logging.getLogger("tablee.ws")
 
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+INBOX_FRAMES = 64  # requests read but not yet handled, per connection
+HANDLER_GRACE = 10.0  # seconds a closing connection's started writes get to finish
 # Errors that only a broken or hostile client causes; a refused edit or a deleted note does not.
 ABUSE_CODES = frozenset(
     {
@@ -76,7 +78,6 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     writer = asyncio.create_task(_write(websocket, conn))
     ctx.hub.add(conn)
     try:
-        await ctx.hub.listen(conn, event_channel(event.id))
         rooms = await ctx.store.rooms(event.id)
         conn.offer(
             protocol.encode(
@@ -90,6 +91,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 },
             )
         )
+        # After `hello`, so it stays the first frame; a rooms.updated published in between
+        # is superseded by the next one, which carries the whole list again.
+        await ctx.hub.listen(conn, event_channel(event.id))
         await _receive(websocket, ctx, conn)
     finally:
         for room_id in list(conn.room_heads):
@@ -101,48 +105,96 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             await writer
 
 
+class _Strikes:
+    """Counts the errors only a broken or hostile client causes; too many close the socket."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def over(self, code: str) -> bool:
+        if code in ABUSE_CODES:
+            self.count += 1
+        return self.count > self.limit
+
+
 async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> None:
+    """Read frames without waiting for their handling.
+
+    Reading never pauses behind a slow write, so the transport keeps answering pings while a
+    note is being committed; the frames themselves are handled in order by one task.
+    """
     settings = ctx.settings
     bucket = TokenBucket(settings.rate_per_second, settings.rate_burst)
-    strikes = 0
-    while True:
-        try:
-            message = await websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        data: str | bytes | None = message.get("text")
-        if data is None:
-            data = message.get("bytes") or b""
-        try:
-            if not bucket.take(time.monotonic()):
-                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
-            msg = protocol.parse_client_frame(data)
+    strikes = _Strikes(settings.max_bad_frames)
+    inbox: asyncio.Queue[protocol.ClientMessage | None] = asyncio.Queue(INBOX_FRAMES)
+    handler = asyncio.create_task(_handle_inbox(websocket, ctx, conn, inbox, strikes))
+    try:
+        while not handler.done():
             try:
-                await HANDLERS[msg.type](ctx, conn, msg)
-            except ProtocolError as exc:
-                exc.ref = msg.ref
-                raise
-        except ProtocolError as exc:
-            conn.offer(protocol.error_frame(exc))
-            if exc.code == ErrorCode.TOO_BIG:
-                await _close_after_flush(websocket, conn, CLOSE_TOO_BIG, "frame too big")
+                message = await websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
                 return
-            if exc.code in ABUSE_CODES:
-                strikes += 1
-            if strikes > settings.max_bad_frames:
+            if message["type"] == "websocket.disconnect":
+                return
+            data: str | bytes | None = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            try:
+                if not bucket.take(time.monotonic()):
+                    raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+                msg = protocol.parse_client_frame(data)
+                try:
+                    inbox.put_nowait(msg)
+                except asyncio.QueueFull:
+                    raise ProtocolError(
+                        ErrorCode.RATE_LIMITED, "too many requests waiting; slow down", msg.ref
+                    ) from None
+            except ProtocolError as exc:
+                conn.offer(protocol.error_frame(exc))
+                if exc.code == ErrorCode.TOO_BIG:
+                    await _close_after_flush(websocket, conn, CLOSE_TOO_BIG, "frame too big")
+                    return
+                if strikes.over(exc.code):
+                    await _close_after_flush(websocket, conn, CLOSE_POLICY, "too many bad frames")
+                    return
+            if conn.dropped:
+                return
+    finally:
+        # Let a write that has begun finish and be published, so nobody misses it.
+        with contextlib.suppress(asyncio.QueueFull):
+            inbox.put_nowait(None)
+        try:
+            await asyncio.wait_for(handler, HANDLER_GRACE)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            handler.cancel()
+
+
+async def _handle_inbox(
+    websocket: WebSocket,
+    ctx: AppContext,
+    conn: Connection,
+    inbox: asyncio.Queue[protocol.ClientMessage | None],
+    strikes: _Strikes,
+) -> None:
+    while (msg := await inbox.get()) is not None:
+        try:
+            await HANDLERS[msg.type](ctx, conn, msg)
+        except ProtocolError as exc:
+            exc.ref = msg.ref
+            conn.offer(protocol.error_frame(exc))
+            if strikes.over(exc.code):
                 await _close_after_flush(websocket, conn, CLOSE_POLICY, "too many bad frames")
                 return
         except Exception:
-            log.exception("handler failed")
+            log.exception("handler failed for %s", msg.type)
             conn.offer(
                 protocol.error_frame(
-                    ProtocolError(ErrorCode.INTERNAL, "the server failed; nothing was written")
+                    ProtocolError(
+                        ErrorCode.INTERNAL, "the server failed; nothing was written", msg.ref
+                    )
                 )
             )
-        if conn.dropped:
-            return
 
 
 async def _close_after_flush(

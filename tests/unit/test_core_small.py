@@ -39,8 +39,8 @@ def test_sequencer_reports_a_gap_and_ignores_other_epochs() -> None:
 
 
 def test_broker_header_round_trip() -> None:
-    assert unpack(pack('{"a":1}\n', 4, "e-1")) == (4, "e-1", '{"a":1}\n')
-    assert unpack(pack("{}")) == (None, None, "{}")
+    assert unpack(pack("o1", '{"a":1}\n', 4, "e-1")) == ("o1", 4, "e-1", '{"a":1}\n')
+    assert unpack(pack("o1", "{}")) == ("o1", None, None, "{}")
 
 
 def test_presence_counts_people_not_connections() -> None:

@@ -1,0 +1,163 @@
+"""The Broker protocol, the same tests for every backend; then what only Redis can show."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from server.broker import Broker, BrokerError, broker_from_url
+from tests.conftest import free_port, require
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.items: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self.resyncs = 0
+
+    def handler(self, channel: str, message: str) -> None:
+        self.items.put_nowait((channel, message))
+
+    def resync(self) -> None:
+        self.resyncs += 1
+
+    async def get(self, timeout: float = 5) -> tuple[str, str]:
+        return await asyncio.wait_for(self.items.get(), timeout)
+
+
+async def _redis_up(url: str) -> bool:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        return True
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def broker_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "memory":
+        return "memory://"
+    require(await _redis_up(REDIS_URL), f"Redis not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+async def broker(broker_url: str) -> AsyncIterator[tuple[Broker, Inbox]]:
+    b = broker_from_url(broker_url)
+    inbox = Inbox()
+    await b.start(inbox.handler, inbox.resync)
+    yield b, inbox
+    await b.close()
+
+
+async def test_a_subscriber_gets_what_is_published_in_order(broker: tuple[Broker, Inbox]) -> None:
+    b, inbox = broker
+    channel = f"room:{uuid.uuid4().hex}"
+    await b.subscribe(channel)
+    for i in range(50):
+        await b.publish(channel, f"m{i}")
+    got = [await inbox.get() for _ in range(50)]
+    assert got == [(channel, f"m{i}") for i in range(50)]
+    await b.ping()
+
+
+async def test_nothing_arrives_on_channels_not_subscribed(broker: tuple[Broker, Inbox]) -> None:
+    b, inbox = broker
+    channel = f"room:{uuid.uuid4().hex}"
+    await b.subscribe(channel)
+    await b.unsubscribe(channel)
+    await b.publish(channel, "lost")
+    await b.publish(f"room:{uuid.uuid4().hex}", "elsewhere")
+    with pytest.raises(TimeoutError):
+        await inbox.get(timeout=0.5)
+
+
+def test_unknown_schemes_are_named() -> None:
+    with pytest.raises(BrokerError, match="kafka"):
+        broker_from_url("kafka://x")
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[str, object]]:
+    """A Redis server of this test's own, which the test may stop and start again."""
+    binary = shutil.which("redis-server")
+    require(binary is not None, "redis-server is not installed")
+    port = free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        procs.append(
+            subprocess.Popen(
+                [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(tmp_path)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    def stop() -> None:
+        procs[-1].kill()
+        procs[-1].wait()
+
+    start()
+    yield f"redis://127.0.0.1:{port}/0", (start, stop)
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+@pytest.mark.redis
+async def test_two_processes_exchange_and_recover_after_redis_restarts(
+    private_redis: tuple[str, tuple[object, object]],
+) -> None:
+    url, (start, stop) = private_redis
+    for _ in range(50):
+        if await _redis_up(url):
+            break
+        await asyncio.sleep(0.1)
+    a, b = broker_from_url(url), broker_from_url(url)
+    ia, ib = Inbox(), Inbox()
+    await a.start(ia.handler, ia.resync)
+    await b.start(ib.handler, ib.resync)
+    try:
+        await b.subscribe("room:x")
+        await asyncio.sleep(0.1)
+        await a.publish("room:x", "hello")
+        assert await ib.get() == ("room:x", "hello")
+
+        stop()  # type: ignore[operator]
+        await asyncio.sleep(0.5)
+        with pytest.raises(BrokerError):
+            for _ in range(20):  # fails fast once the loss is noticed, never hangs
+                await asyncio.wait_for(a.publish("room:x", "during"), 3)
+                await asyncio.sleep(0.1)
+        start()  # type: ignore[operator]
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        while ib.resyncs == 0 and loop.time() - began < 10:
+            await asyncio.sleep(0.05)
+        assert ib.resyncs == 1, "the subscriber is told it may have missed messages"
+        while True:
+            try:
+                await a.publish("room:x", "after")
+                break
+            except BrokerError:
+                await asyncio.sleep(0.05)
+        assert await ib.get() == ("room:x", "after")
+        print(f"fan-out resumed {loop.time() - began:.2f} s after Redis came back")
+    finally:
+        await a.close()
+        await b.close()
