@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 import socket
 from pathlib import Path
@@ -11,20 +10,16 @@ from typing import Any
 
 import pytest
 
-from server.simulate import SimulateError, SimulateOptions, load_texts, simulate
+from server.simulate import (
+    SimulateError,
+    SimulateOptions,
+    format_report,
+    load_texts,
+    simulate,
+)
+from tests.conftest import shared_data
 
 POLIS_COMMENTS = Path("polis", "american-assembly.bowling-green", "comments.csv")
-
-
-def shared_data() -> Path:
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    root = Path(os.environ.get("TABLEE_SHARED_DATA") or default)
-    if not root.is_dir():
-        reason = f"no shared evaluation data at {root} (set TABLEE_SHARED_DATA)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return root
 
 
 def words(text: str) -> set[str]:
@@ -111,6 +106,7 @@ async def test_polis_conversation_is_acked_delivered_and_themed(live_server: Any
             themes_timeout=180,
         )
     )
+    print(format_report(report))  # the figures, for `pytest -s`
     assert report.acked == 607, report.errors
     assert report.missing_deliveries == 0
     assert report.out_of_order == 0
