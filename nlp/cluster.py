@@ -30,6 +30,15 @@ def scaled_min_cluster_size(n: int) -> int:
     return max(3, round(math.sqrt(n) / 2))
 
 
+def scaled_max_cluster_size(n: int, share: float) -> int:
+    """Largest theme HDBSCAN may select: `share` of a large wall, never binding on a small one.
+
+    Below about 280 notes the 5 * sqrt(n) floor wins, so a table of 30 can still have a
+    theme holding most of its notes.
+    """
+    return max(round(share * n), round(5 * math.sqrt(n)))
+
+
 def project(vectors: np.ndarray, components: int) -> np.ndarray:
     """Principal components of `vectors`, each row scaled back to unit length.
 
@@ -47,11 +56,30 @@ def project(vectors: np.ndarray, components: int) -> np.ndarray:
 
 
 class HdbscanClusterer:
-    """HDBSCAN on unit vectors, optionally after a PCA to `reduce_to` dimensions.
+    """HDBSCAN on unit vectors, after a PCA to `reduce_to` dimensions (None: raw vectors).
 
     `min_cluster_size=None` scales with the number of notes (`scaled_min_cluster_size`).
-    PCA applies only when there are more than `reduce_above` notes: on few notes the
-    components are mostly noise, and HDBSCAN is fast on raw vectors anyway.
+    Defaults measured with the packaged MiniLM model on labelled stackoverflow titles
+    (20 to 4,000 titles, 3 to 20 topics) and on Pol.is deliberations:
+
+    - PCA fitted on the wall itself, then rows re-normalised. On raw 384-d vectors a
+      whole Pol.is conversation fell into two themes, one of 326 notes: every note shares
+      the "our town" direction, and centring removes it. NMI against the true topics rose
+      from 0.57-0.60 to 0.67-0.75 (100 to 600 titles), and HDBSCAN got faster (600 notes:
+      0.24 s raw, 0.05 s reduced). 10, 15, 20 and 30 components scored within 0.02 NMI
+      on average; 15 kept noise lowest across sizes. On fewer notes than components the
+      projection is only the centring, and that is what lets a 30-note wall split at all.
+    - `min_samples=1`: 2, 3 or the HDBSCAN default left 5-20 percentage points more of the notes
+      unthemed, with no better agreement with the true topics.
+    - "eom" selection: "leaf" cut topics into many small themes (10 for 6 topics).
+    - `max_cluster_share=0.3`: replaying a Pol.is conversation note by note, "eom" now
+      and then preferred one parent cluster over its children: 9 themes became 2, one
+      holding 79% of the notes, and 10 came back 50 notes later. Capping a theme at 30%
+      of a large wall (`scaled_max_cluster_size`) kept 6-12 themes at every step and
+      changed nothing on the labelled titles.
+    - `algorithm="prims_kdtree"`: exact, and twice as fast as the "best" choice on 15
+      dimensions (4,000 notes: 0.6 s against 1.1 s). A KD-tree takes euclidean-like
+      metrics only: pass "best" or "generic" with any other `metric`.
     """
 
     def __init__(
@@ -61,8 +89,9 @@ class HdbscanClusterer:
         metric: str = "euclidean",
         cluster_selection_method: Literal["eom", "leaf"] = "eom",
         cluster_selection_epsilon: float = 0.0,
-        reduce_to: int | None = 20,
-        reduce_above: int = 100,
+        reduce_to: int | None = 15,
+        max_cluster_share: float | None = 0.3,
+        algorithm: str = "prims_kdtree",
     ) -> None:
         if min_cluster_size is not None and min_cluster_size < 2:
             raise ValueError("min_cluster_size must be at least 2")
@@ -70,13 +99,16 @@ class HdbscanClusterer:
             raise ValueError("min_samples must be at least 1")
         if reduce_to is not None and reduce_to < 2:
             raise ValueError("reduce_to must be at least 2")
+        if max_cluster_share is not None and not 0.0 < max_cluster_share <= 1.0:
+            raise ValueError("max_cluster_share must be in (0, 1]")
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.metric = metric
         self.cluster_selection_method = cluster_selection_method
         self.cluster_selection_epsilon = cluster_selection_epsilon
         self.reduce_to = reduce_to
-        self.reduce_above = reduce_above
+        self.max_cluster_share = max_cluster_share
+        self.algorithm = algorithm
 
     def fit(self, vectors: np.ndarray) -> np.ndarray:
         if vectors.ndim != 2:
@@ -90,8 +122,12 @@ class HdbscanClusterer:
         if not np.isfinite(vectors).all():
             raise ValueError("vectors contain NaN or infinity")
         data = vectors.astype(np.float64)
-        if self.reduce_to is not None and n > self.reduce_above and data.shape[1] > self.reduce_to:
-            data = project(data, self.reduce_to)
+        if self.reduce_to is not None:
+            data = project(data, min(self.reduce_to, data.shape[1]))
+
+        largest = 0  # hdbscan's "no limit"
+        if self.max_cluster_share is not None:
+            largest = scaled_max_cluster_size(n, self.max_cluster_share)
 
         import hdbscan
 
@@ -99,8 +135,12 @@ class HdbscanClusterer:
             min_cluster_size=size,
             min_samples=None if self.min_samples is None else min(self.min_samples, n - 1),
             metric=self.metric,
+            algorithm=self.algorithm,
             cluster_selection_method=self.cluster_selection_method,
             cluster_selection_epsilon=self.cluster_selection_epsilon,
+            max_cluster_size=largest,
+            # The worker shares a small machine with the event loop: one core is enough
+            # (0.06 s for 1,000 notes, 0.6 s for 4,000) and leaves the other to the server.
             core_dist_n_jobs=1,
         )
         labels: np.ndarray = model.fit_predict(data)

@@ -2,14 +2,13 @@
 
 Pure: no model, no I/O. Three jobs, each a function below: name a cluster by the words
 that set it apart from the others (`_keywords`, `_label`), pick the notes that show it
-best (`_representatives`), and keep a theme's id while its notes stay together across
+best (`_by_centrality`), and keep a theme's id while its notes stay together across
 runs (`_assign_ids`), so the facilitator's view does not reshuffle at every new note.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nlp.stopwords import STOP_WORDS
-from nlp.text import words
+from nlp.text import adjacent_pairs, words
 
 KEYWORDS_PER_THEME = 5
 REPRESENTATIVES_PER_THEME = 3
@@ -110,19 +109,20 @@ def build_themes(
     clusters = [members[k] for k in sorted(members)]
 
     tokens = [words(note.text) for note in notes]
-    keywords = _keywords(clusters, [r for r in range(n) if labels[r] < 0], tokens)
+    central = [_by_centrality(rows, vectors) for rows in clusters]
+    keywords = _keywords(central, [r for r in range(n) if labels[r] < 0], tokens)
     theme_ids = _assign_ids([[ids[r] for r in rows] for rows in clusters], set(ids), previous)
 
     themes = [
         Theme(
             id=theme_id,
-            label=_label(kw, [tokens[r] for r in rows]),
+            label=_label(kw, [notes[r].text for r in rows]),
             keywords=kw,
             note_ids=tuple(ids[r] for r in rows),
-            representative_ids=tuple(ids[r] for r in _representatives(rows, vectors)),
+            representative_ids=tuple(ids[r] for r in near[:REPRESENTATIVES_PER_THEME]),
             rooms=_rooms([notes[r].room_id for r in rows]),
         )
-        for rows, kw, theme_id in zip(clusters, keywords, theme_ids, strict=True)
+        for rows, near, kw, theme_id in zip(clusters, central, keywords, theme_ids, strict=True)
     ]
     themes.sort(key=lambda t: (-t.size, t.id))
     version = 1 if previous is None else previous.version + 1
@@ -138,7 +138,9 @@ def _keywords(
     times log(1 + average words per cluster / its count over all clusters). The unthemed
     notes count as one more document, so a word common everywhere scores low even when
     there is a single theme. A note counts a word once: one note repeating "parking"
-    is not a parking theme.
+    is not a parking theme. Clusters come with their rows most central first, and equal
+    scores go to the word of the more central note: in a small cluster most words occur
+    once and tie, and the alphabet would pick them.
     """
     classes = [*clusters, noise] if noise else clusters
     counts: list[Counter[str]] = []
@@ -155,13 +157,17 @@ def _keywords(
     result = []
     for rows, counter in zip(clusters, counts, strict=False):
         size = sum(counter.values())
+        first_seen: dict[str, int] = {}
+        for rank, r in enumerate(rows):
+            for w in tokens[r]:
+                first_seen.setdefault(w, rank)
         scored = sorted(
             counter,
             key=lambda w: (
                 # A word from a single note is a last resort: it is that note's, not the theme's.
                 counter[w] < min(2, len(rows)),
                 -(counter[w] / size) * math.log(1.0 + average / totals[w]),
-                -counter[w],
+                first_seen[w],
                 w,
             ),
         )
@@ -186,34 +192,61 @@ def _without_variants(ranked: list[str], limit: int) -> tuple[str, ...]:
 
 
 def _variants(a: str, b: str) -> bool:
+    """English singular and plural of one word: "lane"/"lanes", "city"/"cities"."""
     short, long = sorted((a, b), key=len)
-    plurals = {short + "s", short + "es", short[:-1] + "ies" if short.endswith("y") else ""}
-    return long in plurals
+    if long in (short + "s", short + "es"):
+        return True
+    return short.endswith("y") and long == short[:-1] + "ies"
 
 
-def _label(keywords: tuple[str, ...], notes: list[list[str]]) -> str:
-    """The top two keywords, as a phrase when the notes use them side by side."""
+def _label(keywords: tuple[str, ...], texts: list[str]) -> str:
+    """The top two keywords, each as the phrase the notes mostly use it in.
+
+    ("bike", "lanes") reads "bike lanes" when notes say "bike lanes"; ("higher",
+    "minimum") reads "higher education, minimum wage" when that is how the words occur.
+    """
     if not keywords:
         return UNTITLED
-    if len(keywords) == 1:
-        return keywords[0]
-    first, second = keywords[0], keywords[1]
-    bigrams: Counter[tuple[str, str]] = Counter()
-    for toks in notes:
-        bigrams.update(itertools.pairwise(toks))
-    forward, backward = bigrams[(first, second)], bigrams[(second, first)]
-    if max(forward, backward) >= 2:
-        return f"{first} {second}" if forward >= backward else f"{second} {first}"
-    return f"{first}, {second}"
+    pairs: Counter[tuple[str, str]] = Counter()
+    notes_with: Counter[str] = Counter()
+    for text in texts:
+        pairs.update(adjacent_pairs(text))
+        notes_with.update(set(words(text)))
+    units: list[tuple[str, ...]] = []
+    for word in keywords[:2]:
+        if any(word in unit for unit in units):
+            continue
+        phrase = _phrase(word, pairs, notes_with[word])
+        # "wku" then "campus" -> "wku campus": the phrase grows the earlier unit in place.
+        grown = [k for k, unit in enumerate(units) if set(unit) < set(phrase)]
+        if grown:
+            units[grown[0]] = phrase
+        else:
+            units.append(phrase)
+    return ", ".join(" ".join(unit) for unit in units)
 
 
-def _representatives(rows: list[int], vectors: np.ndarray) -> list[int]:
-    """The rows closest in cosine to the cluster's mean direction, nearest first."""
+def _phrase(word: str, pairs: Counter[tuple[str, str]], notes_with_word: int) -> tuple[str, ...]:
+    """`word` with the neighbour it has in at least half of its notes (and two), if any."""
+    best: tuple[int, tuple[str, str]] | None = None
+    for pair, count in pairs.items():
+        if word not in pair or pair[0] == pair[1]:
+            continue
+        other = pair[1] if pair[0] == word else pair[0]
+        if not _is_keyword(other) or count < 2 or 2 * count < notes_with_word:
+            continue
+        # Most frequent first; among equals the alphabetically first pair, for determinism.
+        if best is None or (-count, pair) < (-best[0], best[1]):
+            best = (count, pair)
+    return (word,) if best is None else best[1]
+
+
+def _by_centrality(rows: list[int], vectors: np.ndarray) -> list[int]:
+    """`rows`, closest in cosine to the cluster's mean direction first."""
     block = vectors[rows].astype(np.float64)
     similarity = block @ block.mean(axis=0)
     # Stable sort: equally close notes keep their input order, so output is reproducible.
-    order = np.argsort(-similarity, kind="stable")[:REPRESENTATIVES_PER_THEME]
-    return [rows[i] for i in order.tolist()]
+    return [rows[i] for i in np.argsort(-similarity, kind="stable").tolist()]
 
 
 def _rooms(room_ids: list[str]) -> tuple[tuple[str, int], ...]:

@@ -1,9 +1,9 @@
 """Keeps each event's themes up to date as notes arrive, off the event loop.
 
 A change marks its event dirty; after a short quiet spell (or a longest wait, so a busy event
-still updates) the worker reads the event's notes, runs the pipeline in its own thread,
-stores the result and publishes it. Embeddings are cached per note, so each note is embedded
-once unless its text changes.
+still updates) the worker reads the event's notes, runs the pipeline through its runner
+(a child process or a thread), stores the result and publishes it. Embeddings are cached
+per note where the runner lives, so each note is embedded once unless its text changes.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from .debounce import Debouncer
 from .runner import Runner
 from .themes import NoteInput, Theme, ThemeSet
 
@@ -34,7 +36,9 @@ class NoteRecord(Protocol):
 class ThemeStore(Protocol):
     async def notes_for_themes(self, event_id: str) -> Sequence[NoteRecord]: ...
 
-    async def save_themes(self, event_id: str, version: int, payload: dict[str, Any]) -> None: ...
+    async def save_themes(
+        self, event_id: str, version: int, payload: dict[str, Any], notes_read_at: datetime
+    ) -> bool: ...
 
     async def latest_themes(self, event_id: str) -> dict[str, Any] | None: ...
 
@@ -45,15 +49,17 @@ Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 @dataclass
 class _EventState:
-    previous: ThemeSet | None = None
     payload: dict[str, Any] | None = None
-    dirty_since: float | None = None
-    last_change: float = 0.0
-    task: asyncio.Task[None] | None = None
     runs: int = 0
 
 
 class ThemeWorker:
+    """Refreshes an event's themes: read its notes, run the pipeline, store, publish.
+
+    `refresh` is idempotent: it always works from the stored notes and the latest stored
+    themes (whoever made them), so running it twice, or on two workers, does no harm.
+    """
+
     def __init__(
         self,
         store: ThemeStore,
@@ -66,18 +72,22 @@ class ThemeWorker:
         self._store = store
         self._publish = publish
         self._runner = runner
-        self._ready_ok = False
-        self._debounce = debounce
-        self._max_wait = max_wait
-        self._events: dict[str, _EventState] = {}
         self._ready = asyncio.Event()
-        self._closed = False
+        self._ready_ok = False
+        self._events: dict[str, _EventState] = {}
         self._warm_task: asyncio.Task[None] | None = None
+        self._debouncer = Debouncer(
+            self.refresh, quiet=debounce, max_wait=max_wait, ready=self._ready
+        )
         self.last_timings: dict[str, float] = {}
 
     async def start(self) -> None:
         """Load the model in the background: the server accepts connections meanwhile."""
         self._warm_task = asyncio.create_task(self._load())
+
+    async def wait_ready(self) -> bool:
+        await self._ready.wait()
+        return self._ready_ok
 
     async def _load(self) -> None:
         started = time.perf_counter()
@@ -96,15 +106,7 @@ class ThemeWorker:
 
     def notify(self, event_id: str) -> None:
         """A note of this event changed; themes will follow shortly."""
-        if self._closed:
-            return
-        state = self._events.setdefault(event_id, _EventState())
-        now = time.monotonic()
-        state.last_change = now
-        if state.dirty_since is None:
-            state.dirty_since = now
-        if state.task is None or state.task.done():
-            state.task = asyncio.create_task(self._run_when_quiet(event_id, state))
+        self._debouncer.touch(event_id)
 
     async def latest(self, event_id: str) -> dict[str, Any] | None:
         state = self._events.get(event_id)
@@ -112,58 +114,37 @@ class ThemeWorker:
             return state.payload
         return await self._store.latest_themes(event_id)
 
-    async def _run_when_quiet(self, event_id: str, state: _EventState) -> None:
-        await self._ready.wait()
-        while state.dirty_since is not None and not self._closed:
-            now = time.monotonic()
-            quiet_at = state.last_change + self._debounce
-            forced_at = state.dirty_since + self._max_wait
-            wait = min(quiet_at, forced_at) - now
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            state.dirty_since = None
-            try:
-                await self.refresh(event_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("theme update failed for event %s", event_id)
-
     async def refresh(self, event_id: str) -> dict[str, Any] | None:
         """Recompute the event's themes now, store and publish them."""
         if not self._ready_ok:
             return None
         state = self._events.setdefault(event_id, _EventState())
+        read_at = datetime.now(UTC)
         records = await self._store.notes_for_themes(event_id)
         notes = [NoteInput(r.id, r.text, r.room_id) for r in records]
-        if state.previous is None:
-            stored = await self._store.latest_themes(event_id)
-            if stored is not None:
-                state.previous = themes_from_payload(stored)
+        stored = await self._store.latest_themes(event_id)
+        previous = themes_from_payload(stored) if stored is not None else None
         started = time.perf_counter()
-        themes, timings = await self._runner.run(event_id, notes, state.previous)
-        by_id = {n.id: n for n in notes}
-        payload = themes.to_payload(by_id)
+        themes, timings = await self._runner.run(event_id, notes, previous)
+        payload = themes.to_payload({n.id: n for n in notes})
         payload["seconds"] = round(time.perf_counter() - started, 3)
-        state.previous = themes
         state.payload = payload
         state.runs += 1
         self.last_timings = timings
-        await self._store.save_themes(event_id, themes.version, payload)
+        if not await self._store.save_themes(event_id, themes.version, payload, read_at):
+            log.info(
+                "themes v%d of %s were saved by another worker first", themes.version, event_id
+            )
+            return None
         await self._publish(event_id, payload)
         return payload
 
     async def close(self) -> None:
-        self._closed = True
-        tasks = [s.task for s in self._events.values() if s.task is not None]
+        await self._debouncer.close()
         if self._warm_task is not None:
-            tasks.append(self._warm_task)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+            self._warm_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                await self._warm_task
         await self._runner.close()
 
 

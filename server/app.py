@@ -22,7 +22,10 @@ from .settings import Settings, load_settings
 from .store import Store
 
 if TYPE_CHECKING:
+    from nlp.debounce import Debouncer
     from nlp.worker import ThemeWorker
+
+    from .jobs import ThemeJobs
 
 log = logging.getLogger("tablee")
 
@@ -51,15 +54,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ctx = AppContext(
             settings, store, hub, TokenSigner(_secret_key(settings), settings.token_ttl_seconds)
         )
+        jobs: ThemeJobs | None = None
         if settings.worker == "inprocess":
             ctx.worker = _theme_worker(settings, ctx)
             await ctx.worker.start()
+        elif settings.worker == "external":
+            jobs, ctx.job_queue = _job_queue(settings)
         app.state.ctx = ctx
         try:
             yield
         finally:
             if ctx.worker is not None:
                 await ctx.worker.close()
+            if ctx.job_queue is not None:
+                await ctx.job_queue.close()
+            if jobs is not None:
+                await jobs.close()
             await hub.close()
             await store.close()
 
@@ -83,6 +93,28 @@ def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:
         debounce=settings.themes_debounce_seconds,
         max_wait=settings.themes_max_wait_seconds,
     )
+
+
+def _job_queue(settings: Settings) -> tuple[ThemeJobs, Debouncer]:
+    from nlp.debounce import Debouncer
+
+    from .jobs import JobsError, ThemeJobs
+
+    jobs = ThemeJobs(settings.broker_url, settings.jobs_stream)
+
+    async def enqueue(event_id: str) -> None:
+        try:
+            await jobs.enqueue(event_id)
+        except JobsError as exc:
+            # The workers' sweep finds events whose themes are behind and queues them.
+            log.warning("could not queue a theme job: %s", exc)
+
+    debouncer = Debouncer(
+        enqueue,
+        quiet=settings.themes_debounce_seconds,
+        max_wait=settings.themes_max_wait_seconds,
+    )
+    return jobs, debouncer
 
 
 def _secret_key(settings: Settings) -> bytes:

@@ -80,6 +80,16 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from .worker import main as worker_main
+
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return worker_main(settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tablee", description="Tablée: breakout tables, live idea walls and emerging themes."
@@ -96,8 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations (TABLEE_DATABASE_URL)")
-    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.add_argument("revision", nargs="?", default="heads")
     migrate.set_defaults(func=_migrate)
+
+    worker = sub.add_parser(
+        "worker", help="run a theme worker on the Redis job stream (TABLEE_BROKER_URL)"
+    )
+    worker.set_defaults(func=_worker)
 
     from . import simulate
 

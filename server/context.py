@@ -15,6 +15,7 @@ from .settings import Settings
 from .store import Store
 
 if TYPE_CHECKING:
+    from nlp.debounce import Debouncer
     from nlp.worker import ThemeWorker
 
 
@@ -25,6 +26,8 @@ class AppContext:
     hub: Hub
     signer: TokenSigner
     worker: ThemeWorker | None = None
+    # With external workers: coalesces note changes into theme jobs on the stream.
+    job_queue: Debouncer | None = None
     presence: Presence = field(default_factory=Presence)
     started_at: float = field(default_factory=time.time)
     # Rooms never change event; caching them spares a read per message.
@@ -51,3 +54,5 @@ class AppContext:
     def note_changed(self, event_id: str) -> None:
         if self.worker is not None:
             self.worker.notify(event_id)
+        elif self.job_queue is not None:
+            self.job_queue.touch(event_id)

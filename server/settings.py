@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     worker: str = "inprocess"
     themes_debounce_seconds: float = Field(default=1.0, ge=0.0)
     themes_max_wait_seconds: float = Field(default=5.0, ge=0.0)
+    jobs_stream: str = "tablee:themes:jobs"
+    worker_claim_idle_seconds: float = Field(default=30.0, gt=0)
+    worker_max_attempts: int = Field(default=3, ge=1)
+    worker_sweep_seconds: float = Field(default=30.0, gt=0)
 
     heartbeat_seconds: float = Field(default=15.0, gt=0)
     send_queue_frames: int = Field(default=256, ge=8)
@@ -77,8 +81,8 @@ class Settings(BaseSettings):
     @field_validator("worker")
     @classmethod
     def _worker_mode(cls, value: str) -> str:
-        if value not in {"inprocess", "off"}:
-            raise ValueError("worker must be 'inprocess' or 'off'")
+        if value not in {"inprocess", "external", "off"}:
+            raise ValueError("worker must be 'inprocess', 'external' or 'off'")
         return value
 
     @field_validator("allowed_origins", mode="before")
@@ -115,6 +119,10 @@ def load_settings(**overrides: Any) -> Settings:
             f"TABLEE_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         )
         raise SettingsError(f"invalid settings: {problems}") from None
+    if settings.worker == "external" and not settings.broker_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
+        raise SettingsError("TABLEE_WORKER=external needs a Redis TABLEE_BROKER_URL for its jobs")
     if settings.secret_key is None and not settings.is_sqlite:
         raise SettingsError(
             "TABLEE_SECRET_KEY is required with a shared database: every server process must "

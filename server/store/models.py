@@ -109,3 +109,6 @@ class ThemeSnapshotRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When the notes these themes were made from were read: a note changed after this is
+    # not covered yet, whatever created_at says.
+    notes_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

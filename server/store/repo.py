@@ -415,19 +415,54 @@ class Store:
             )
             return [NoteForThemes(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
-    async def save_themes(self, event_id: str, version: int, payload: dict[str, Any]) -> None:
-        async with self._write() as s:
-            s.add(
-                ThemeSnapshotRow(
-                    event_id=event_id, version=version, payload=payload, created_at=_now()
+    async def save_themes(
+        self, event_id: str, version: int, payload: dict[str, Any], notes_read_at: datetime
+    ) -> bool:
+        """Store a theme snapshot; False when another worker stored this version first."""
+        try:
+            async with self._write() as s:
+                s.add(
+                    ThemeSnapshotRow(
+                        event_id=event_id,
+                        version=version,
+                        payload=payload,
+                        created_at=_now(),
+                        notes_read_at=notes_read_at,
+                    )
                 )
-            )
-            # Older snapshots are not read back; keep a short tail for inspection.
-            await s.execute(
-                delete(ThemeSnapshotRow).where(
-                    ThemeSnapshotRow.event_id == event_id, ThemeSnapshotRow.version <= version - 20
+                # Older snapshots are not read back; keep a short tail for inspection.
+                await s.execute(
+                    delete(ThemeSnapshotRow).where(
+                        ThemeSnapshotRow.event_id == event_id,
+                        ThemeSnapshotRow.version <= version - 20,
+                    )
                 )
-            )
+        except IntegrityError:
+            return False
+        return True
+
+    async def events_needing_themes(self) -> list[str]:
+        """Events with a note changed after their latest themes read the notes."""
+        async with self._sessions() as s:
+            changed: dict[str, datetime] = {}
+            for column in (NoteRow.updated_at, NoteRow.deleted_at):
+                rows = await s.execute(
+                    select(NoteRow.event_id, func.max(column)).group_by(NoteRow.event_id)
+                )
+                for event_id, ts in rows:
+                    if ts is not None:
+                        ts = _utc(ts)
+                        changed[event_id] = max(changed.get(event_id, ts), ts)
+            covered = {
+                event_id: _utc(ts)
+                for event_id, ts in await s.execute(
+                    select(
+                        ThemeSnapshotRow.event_id, func.max(ThemeSnapshotRow.notes_read_at)
+                    ).group_by(ThemeSnapshotRow.event_id)
+                )
+                if ts is not None
+            }
+            return sorted(e for e, ts in changed.items() if e not in covered or covered[e] < ts)
 
     async def latest_themes(self, event_id: str) -> dict[str, Any] | None:
         async with self._sessions() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from server.migrate import upgrade_async
 from server.protocol import ProtocolError
 from server.rooms import Participant, Room
 from server.store import Store
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -121,8 +126,18 @@ async def test_seating_respects_capacity_under_concurrency(store: Store) -> None
 
 
 async def test_themes_are_stored_and_read_back(store: Store) -> None:
-    room, _ = await _seat(store)
+    room, (a, _) = await _seat(store)
+    assert await store.events_needing_themes() == []
+    await store.post_note(a, room, str(uuid.uuid4()), "needs a theme")
+    assert await store.events_needing_themes() == [room.event_id]
     for v in range(1, 4):
-        await store.save_themes(room.event_id, v, {"version": v, "themes": []})
+        assert await store.save_themes(room.event_id, v, {"version": v, "themes": []}, _now())
+    assert not await store.save_themes(room.event_id, 3, {"version": 3}, _now())  # taken
     latest = await store.latest_themes(room.event_id)
     assert latest == {"version": 3, "themes": []}
+    assert await store.events_needing_themes() == []
+    # A note changed after the notes were read is not covered, whenever the save happened.
+    read_at = _now()
+    await store.post_note(a, room, str(uuid.uuid4()), "late")
+    await store.save_themes(room.event_id, 4, {"version": 4, "themes": []}, read_at)
+    assert await store.events_needing_themes() == [room.event_id]

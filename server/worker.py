@@ -1,0 +1,127 @@
+"""`tablee worker`: a theme worker process consuming jobs from Redis.
+
+Several can run side by side; they share the jobs through the consumer group. Themes they
+make are stored, then published on the event's themes channel for every server process.
+A periodic sweep re-queues events whose notes changed after their latest themes, so a job
+lost with Redis is made up for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+
+from nlp.factory import make_pipeline
+from nlp.runner import ThreadRunner
+from nlp.worker import ThemeWorker
+
+from . import protocol
+from .hub import pack, themes_channel
+from .jobs import Job, ThemeJobs
+from .redis_broker import RedisBroker
+from .settings import Settings, SettingsError
+from .store import Store
+
+log = logging.getLogger("tablee.worker")
+
+
+class JobWorker:
+    def __init__(self, settings: Settings, *, name: str | None = None) -> None:
+        if not settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("tablee worker needs TABLEE_BROKER_URL=redis://…")
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.store = Store(settings.database_url)
+        self.jobs = ThemeJobs(settings.broker_url, settings.jobs_stream)
+        self.broker = RedisBroker(settings.broker_url)
+        self.origin = "w" + uuid.uuid4().hex[:11]
+        model = settings.embedding_model
+        # This process exists for the pipeline, so a thread of its own is enough.
+        self.themes = ThemeWorker(
+            self.store, self._publish, ThreadRunner(lambda: make_pipeline(model))
+        )
+        self.handled = 0
+
+    async def _publish(self, event_id: str, payload: dict[str, object]) -> None:
+        frame = protocol.encode("themes.snapshot", dict(payload))
+        await self.broker.publish(themes_channel(event_id), pack(self.origin, frame))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.broker.start(lambda _c, _m: None, lambda: None)
+        await self.jobs.ensure_group()
+        await self.themes.start()
+        if not await self.themes.wait_ready():
+            raise RuntimeError("the theme pipeline failed to load")
+        log.info("worker %s ready", self.name)
+        s = self.settings
+        last_sweep = 0.0
+        while not stop.is_set():
+            try:
+                batch = await self.jobs.claim_stale(
+                    self.name, min_idle_ms=int(s.worker_claim_idle_seconds * 1000), count=16
+                )
+                if not batch:
+                    batch = await self.jobs.read(self.name, count=16, block_ms=500)
+                await self._handle(batch)
+                if time.monotonic() - last_sweep > s.worker_sweep_seconds:
+                    last_sweep = time.monotonic()
+                    for event_id in await self.store.events_needing_themes():
+                        await self.jobs.enqueue(event_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker loop failed; retrying")
+                await asyncio.sleep(1)
+
+    async def _handle(self, batch: list[Job]) -> None:
+        # Jobs for one event are one refresh: the themes cover every stored note anyway.
+        by_event: dict[str, list[Job]] = defaultdict(list)
+        for job in batch:
+            by_event[job.event_id].append(job)
+        for event_id, jobs in by_event.items():
+            attempts = max([await self.jobs.deliveries(j.id) for j in jobs] or [1])
+            if attempts > self.settings.worker_max_attempts or not event_id:
+                for job in jobs:
+                    await self.jobs.dead_letter(job, attempts, "too many failed attempts")
+                log.error("event %s: jobs moved to the dead-letter stream", event_id or "?")
+                continue
+            log.info("refreshing themes of event %s (%d jobs)", event_id, len(jobs))
+            try:
+                await self.themes.refresh(event_id)
+            except Exception as exc:
+                # Left pending: claimed again after the idle time, counted as an attempt.
+                log.warning("event %s: theme job failed (attempt %d): %s", event_id, attempts, exc)
+                continue
+            await self.jobs.ack(*(j.id for j in jobs))
+            self.handled += len(jobs)
+
+    async def close(self) -> None:
+        await self.themes.close()
+        await self.broker.close()
+        await self.jobs.close()
+        await self.store.close()
+
+
+def main(settings: Settings) -> int:
+    async def _run() -> None:
+        worker = JobWorker(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await worker.run(stop)
+        finally:
+            await worker.close()
+
+    asyncio.run(_run())
+    return 0
