@@ -54,12 +54,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ctx = AppContext(
             settings, store, hub, TokenSigner(_secret_key(settings), settings.token_ttl_seconds)
         )
-        jobs: ThemeJobs | None = None
         if settings.worker == "inprocess":
             ctx.worker = _theme_worker(settings, ctx)
             await ctx.worker.start()
         elif settings.worker == "external":
-            jobs, ctx.job_queue = _job_queue(settings)
+            ctx.jobs, ctx.job_queue = _job_queue(settings)
         app.state.ctx = ctx
         try:
             yield
@@ -68,8 +67,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await ctx.worker.close()
             if ctx.job_queue is not None:
                 await ctx.job_queue.close()
-            if jobs is not None:
-                await jobs.close()
+            if ctx.jobs is not None:
+                await ctx.jobs.close()
             await hub.close()
             await store.close()
 

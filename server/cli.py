@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
+from .observe import configure_logging
 from .settings import Settings, SettingsError, load_settings
 
 WS_TRANSPORT_MAX_BYTES = 1024 * 1024  # the protocol's own 64 KiB limit is checked per frame
@@ -20,9 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     settings = load_settings(**overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if settings.migrate_on_start:
         from .migrate import upgrade
 
@@ -40,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
         ws_ping_timeout=settings.heartbeat_seconds,
         proxy_headers=True,
         log_level=settings.log_level,
+        log_config=None,  # keep the handlers configure_logging installed
         access_log=False,
     )
     uvicorn.Server(config).run()
@@ -84,9 +83,7 @@ def _worker(args: argparse.Namespace) -> int:
     from .worker import main as worker_main
 
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     return worker_main(settings)
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from nlp.debounce import Debouncer
     from nlp.worker import ThemeWorker
 
+    from .jobs import ThemeJobs
+
 
 @dataclass
 class AppContext:
@@ -28,6 +30,7 @@ class AppContext:
     worker: ThemeWorker | None = None
     # With external workers: coalesces note changes into theme jobs on the stream.
     job_queue: Debouncer | None = None
+    jobs: ThemeJobs | None = None
     presence: Presence = field(default_factory=Presence)
     started_at: float = field(default_factory=time.time)
     # Rooms never change event; caching them spares a read per message.

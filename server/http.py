@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from .auth import check_secret, hash_secret, new_secret
 from .context import AppContext
+from .observe import metrics
 from .protocol import PSEUDONYM_MAX_CHARS, ROOM_NAME_MAX_CHARS, ErrorCode, ProtocolError, Role
 from .rooms import Event, Participant, clean_pseudonym, default_room_names, normalise_join_code
 from .ws import websocket_endpoint
@@ -205,6 +206,7 @@ def routes(web_dir: Path) -> list[BaseRoute]:
     return [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
         Route("/api/events", _handle(create_event), methods=["POST"]),
         Route("/api/events/{code}", _handle(event_info), methods=["GET"]),
         Route("/api/events/{code}/join", _handle(join), methods=["POST"]),

@@ -77,12 +77,20 @@ class Settings(BaseSettings):
     history_per_room: int = Field(default=1000, ge=10)
     default_capacity: int = Field(default=8, ge=1, le=500)
     log_level: str = "info"
+    log_format: str = "text"
 
     @field_validator("worker")
     @classmethod
     def _worker_mode(cls, value: str) -> str:
         if value not in {"inprocess", "external", "off"}:
             raise ValueError("worker must be 'inprocess', 'external' or 'off'")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("log_format must be 'text' or 'json'")
         return value
 
     @field_validator("allowed_origins", mode="before")
