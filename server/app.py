@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -45,15 +46,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async def repair(room_id: str, after: int, epoch: str) -> list[str] | None:
             return await store.frames_since(room_id, after, epoch)
 
-        async def head(room_id: str) -> tuple[int, str]:
-            snap = await store.snapshot(room_id)
-            return snap.seq, snap.epoch
-
-        hub = Hub(broker, head, repair)
+        hub = Hub(broker, store.head, repair)
         await hub.start()
         ctx = AppContext(
             settings, store, hub, TokenSigner(_secret_key(settings), settings.token_ttl_seconds)
         )
+        if settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
+            from .presence_registry import RedisPresence
+
+            ctx.presence = RedisPresence(
+                settings.broker_url, hub.origin, settings.heartbeat_seconds
+            )
+        ticker = asyncio.create_task(_presence_ticker(ctx))
         if settings.worker == "inprocess":
             ctx.worker = _theme_worker(settings, ctx)
             await ctx.worker.start()
@@ -63,6 +67,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            await ctx.presence.close()
             if ctx.worker is not None:
                 await ctx.worker.close()
             if ctx.job_queue is not None:
@@ -73,6 +81,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store.close()
 
     return Starlette(routes=routes(WEB_DIR), lifespan=lifespan)
+
+
+async def _presence_ticker(ctx: AppContext) -> None:
+    from .commands import announce_leave
+
+    async def announce(room_id: str, member: dict[str, object]) -> None:
+        await announce_leave(ctx, room_id, dict(member))
+
+    while True:
+        await ctx.presence.tick(announce)
+        await asyncio.sleep(ctx.settings.heartbeat_seconds / 2)
 
 
 def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:

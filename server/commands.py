@@ -53,7 +53,7 @@ async def room_join(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
         missed = await ctx.store.frames_since(room.id, p.since.seq, p.since.epoch)
     arrived = None
     if conn.participant.role in SEATED_ROLES:
-        arrived = ctx.presence.join(room.id, conn.participant.member(), conn.id)
+        arrived = await ctx.presence.join(room.id, conn.participant.member(), conn.id)
     payload: dict[str, Any]
     if missed is not None and p.since is not None:
         seq = p.since.seq + len(missed)
@@ -76,11 +76,15 @@ async def room_join(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
             "notes": [n.to_wire() for n in snap.notes],
             "missed": [],
         }
-    payload["members"] = ctx.presence.members(room.id)
+    payload["members"] = await ctx.presence.members(room.id)
     conn.offer(protocol.encode("room.joined", payload, ref=msg.ref))
     conn.activate_room(room.id, seq)
     if arrived is not None:
         await _presence(ctx, room.id, joins=[arrived])
+
+
+async def announce_leave(ctx: AppContext, room_id: str, member: dict[str, Any]) -> None:
+    await _presence(ctx, room_id, leaves=[member])
 
 
 async def _presence(
@@ -100,7 +104,7 @@ async def leave_room(ctx: AppContext, conn: Connection, room_id: str) -> None:
         return
     conn.stop_room(room_id)
     await ctx.hub.unlisten(conn, room_channel(room_id))
-    left = ctx.presence.leave(room_id, conn.participant.id, conn.id)
+    left = await ctx.presence.leave(room_id, conn.participant.id, conn.id)
     if left is not None:
         await _presence(ctx, room_id, leaves=[left])
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from . import protocol
 from .auth import TokenSigner
 from .hub import Hub, event_channel, themes_channel
-from .presence import Presence
+from .presence_registry import LocalPresence, PresenceRegistry
 from .rooms import Room
 from .settings import Settings
 from .store import Store
@@ -31,7 +31,7 @@ class AppContext:
     # With external workers: coalesces note changes into theme jobs on the stream.
     job_queue: Debouncer | None = None
     jobs: ThemeJobs | None = None
-    presence: Presence = field(default_factory=Presence)
+    presence: PresenceRegistry = field(default_factory=LocalPresence)
     started_at: float = field(default_factory=time.time)
     # Rooms never change event; caching them spares a read per message.
     _rooms: dict[str, Room] = field(default_factory=dict)

@@ -385,6 +385,11 @@ class Store:
             notes = await _room_notes(s, room_id)
             return RoomSnapshot(room, seq, epoch, notes)
 
+    async def head(self, room_id: str) -> tuple[int, str]:
+        """The room's last sequence number and its epoch."""
+        async with self._sessions() as s:
+            return await _head(s, room_id)
+
     async def frames_since(self, room_id: str, since: int, epoch: str) -> list[str] | None:
         """Every diff frame after `since`, in order, or None when they are no longer all kept."""
         async with self._sessions() as s:
