@@ -21,12 +21,14 @@ class Inbox:
     def __init__(self) -> None:
         self.items: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.resyncs = 0
+        self.resynced = asyncio.Event()
 
     def handler(self, channel: str, message: str) -> None:
         self.items.put_nowait((channel, message))
 
     def resync(self) -> None:
         self.resyncs += 1
+        self.resynced.set()
 
     async def get(self, timeout: float = 5) -> tuple[str, str]:
         return await asyncio.wait_for(self.items.get(), timeout)
@@ -100,8 +102,19 @@ def private_redis(tmp_path: Path) -> Iterator[tuple[str, object]]:
     def start() -> None:
         procs.append(
             subprocess.Popen(
-                [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(tmp_path)],
+                [
+                    str(binary),
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp_path),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -147,8 +160,7 @@ async def test_two_processes_exchange_and_recover_after_redis_restarts(
         start()  # type: ignore[operator]
         loop = asyncio.get_running_loop()
         began = loop.time()
-        while ib.resyncs == 0 and loop.time() - began < 10:
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(ib.resynced.wait(), 10)
         assert ib.resyncs == 1, "the subscriber is told it may have missed messages"
         while True:
             try:

@@ -42,7 +42,9 @@ async def test_clients_on_two_processes_see_the_same_notes_in_the_same_order(
 
         async def post(c: Client, n: int) -> None:
             for i in range(n):
-                assert (await c.post(room, f"{c.session.participant['pseudonym']} {i}"))["type"] == "ack"
+                assert (await c.post(room, f"{c.session.participant['pseudonym']} {i}"))[
+                    "type"
+                ] == "ack"
 
         await asyncio.gather(*(post(c, 15) for c in clients))
 
@@ -56,7 +58,7 @@ async def test_clients_on_two_processes_see_the_same_notes_in_the_same_order(
         views = await asyncio.gather(*(seen(c) for c in clients))
         assert all(v == views[0] for v in views)
         assert [s for s, _ in views[0]] == list(range(1, 61))
-        print(f"4 clients on 2 processes: 60 notes, identical order, seq 1..60")
+        print("4 clients on 2 processes: 60 notes, identical order, seq 1..60")
     finally:
         for c in clients:
             await c.close()

@@ -106,10 +106,14 @@ async def test_a_worker_killed_mid_run_loses_no_theme_job(
     fac = await Client.open(server.ws_url, fac_s)
     await fac.request("themes.watch", {})
     people = [
-        await Client.open(server.ws_url, await join(server.url, code, f"P{i}", fac_s.rooms[i % 4]["id"]))
+        await Client.open(
+            server.ws_url, await join(server.url, code, f"P{i}", fac_s.rooms[i % 4]["id"])
+        )
         for i in range(8)
     ]
-    texts = [line.strip() for line in (ROOT / "tests" / "data" / "notes.txt").read_text().splitlines()]
+    texts = [
+        line.strip() for line in (ROOT / "tests" / "data" / "notes.txt").read_text().splitlines()
+    ]
     texts = [t for t in texts if t]
     acked: set[str] = set()
     try:
@@ -138,7 +142,9 @@ async def test_a_worker_killed_mid_run_loses_no_theme_job(
                 if acked <= _covered(snap):
                     break
         took = loop.time() - killed_at
-        print(f"worker killed mid-run; {len(acked)} notes themed by the survivor {took:.1f} s later")
+        print(
+            f"worker killed mid-run; {len(acked)} notes themed by the survivor {took:.1f} s later"
+        )
         assert "refreshing themes" in survivor.log()
         store = Store(postgres_url)
         try:
