@@ -147,9 +147,16 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
                 try:
                     inbox.put_nowait(msg)
                 except asyncio.QueueFull:
-                    raise ProtocolError(
-                        ErrorCode.RATE_LIMITED, "too many requests waiting; slow down", msg.ref
-                    ) from None
+                    # The server is behind, not the client at fault: refuse without a strike.
+                    conn.offer(
+                        protocol.error_frame(
+                            ProtocolError(
+                                ErrorCode.RATE_LIMITED,
+                                "too many requests waiting; retry shortly",
+                                msg.ref,
+                            )
+                        )
+                    )
             except ProtocolError as exc:
                 conn.offer(protocol.error_frame(exc))
                 if exc.code == ErrorCode.TOO_BIG:

@@ -29,9 +29,13 @@ class Session:
         return str(self.participant["room_id"])
 
 
-async def create_event(base_url: str, title: str = "Jury", rooms: int | list[str] = 2) -> Session:
+async def create_event(
+    base_url: str, title: str = "Jury", rooms: int | list[str] = 2, capacity: int = 8
+) -> Session:
     async with httpx.AsyncClient(base_url=base_url) as http:
-        r = await http.post("/api/events", json={"title": title, "rooms": rooms})
+        r = await http.post(
+            "/api/events", json={"title": title, "rooms": rooms, "capacity": capacity}
+        )
         r.raise_for_status()
         d = r.json()
         return Session(

@@ -1,0 +1,362 @@
+"""Fault tests on real processes: two servers on PostgreSQL and Redis, clients on loopback.
+
+Each prints its figure. Nothing acknowledged may be lost or doubled, and every client ends
+up with the stored truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.store import Store
+from tests.client import Client, Session, create_event, join
+from tests.conftest import LiveServer, free_port, require
+from tests.frozen_clients import freeze
+from tests.resilient import Resilient
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+HEARTBEAT = 1.0
+
+
+def _env(
+    postgres_url: str, redis_url: str = "redis://127.0.0.1:6379/0", **extra: str
+) -> dict[str, str]:
+    return {
+        "TABLEE_DATABASE_URL": postgres_url,
+        "TABLEE_BROKER_URL": redis_url,
+        "TABLEE_SECRET_KEY": "k-" + uuid.uuid4().hex,
+        "TABLEE_WORKER": "off",
+        "TABLEE_HEARTBEAT_SECONDS": str(HEARTBEAT),
+        "TABLEE_RATE_PER_SECOND": "500",
+        "TABLEE_RATE_BURST": "500",
+        **extra,
+    }
+
+
+def _two(start_server: Any, env: dict[str, str]) -> tuple[LiveServer, LiveServer]:
+    return start_server(name="one", **env), start_server(name="two", **env)
+
+
+async def _people(
+    url: str, n_rooms: int, per_room: int
+) -> tuple[Session, list[str], list[tuple[str, Session]]]:
+    fac = await create_event(url, rooms=n_rooms, capacity=max(per_room, 1))
+    code = fac.event["join_code"]
+    rooms = [r["id"] for r in fac.rooms]
+    seated = []
+    for r in rooms:
+        for i in range(per_room):
+            seated.append((r, await join(url, code, f"P{i}", r)))
+    return fac, rooms, seated
+
+
+async def _truth(postgres_url: str, rooms: list[str]) -> dict[str, set[str]]:
+    store = Store(postgres_url)
+    try:
+        return {r: {n.id for n in (await store.snapshot(r)).notes} for r in rooms}
+    finally:
+        await store.close()
+
+
+async def _connect_all(clients: list[Resilient], at_once: int = 20) -> None:
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(c: Resilient) -> None:
+        async with gate:
+            await c.connect()
+
+    await asyncio.gather(*(one(c) for c in clients))
+
+
+async def _converge(clients: list[Resilient], truth: dict[str, set[str]], within: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < within:
+        if all(c.wall == truth[c.room] for c in clients):
+            return time.monotonic() - start
+        await asyncio.sleep(0.05)
+    wrong = [c for c in clients if c.wall != truth[c.room]]
+    raise AssertionError(f"{len(wrong)} clients differ from the database after {within} s")
+
+
+async def test_presence_has_no_ghosts_after_30_clients_die_without_a_close(
+    start_server: Any, postgres_url: str
+) -> None:
+    one, two = _two(start_server, _env(postgres_url))
+    fac, rooms, seated = await _people(one.url, 4, 10)
+    urls = [one.ws_url, two.ws_url]
+    doomed, kept_s = seated[:30], seated[30:]
+    kept = [Resilient(s, [urls[i % 2]], r) for i, (r, s) in enumerate(kept_s)]
+    await _connect_all(kept)
+    # In a thread: this loop must keep answering pings for the clients that stay.
+    frozen = await asyncio.to_thread(
+        freeze,
+        [{"ws_url": urls[i % 2], "token": s.token, "room": r} for i, (r, s) in enumerate(doomed)],
+    )
+    try:
+        # A facilitator on each process reads each room's member list as a console does.
+        watchers = [await Client.open(srv.ws_url, fac) for srv in (one, two)]
+        for w in watchers:
+            present = {m["id"] for m in (await w.join_room(rooms[0]))["payload"]["members"]}
+            assert len(present) == 10, "everyone is present before the network goes"
+        stopped = time.monotonic()
+        want = {r: {c.session.participant["id"] for c in kept if c.room == r} for r in rooms}
+        right: dict[tuple[int, str], float] = {}
+        while time.monotonic() - stopped < 4 * HEARTBEAT + 8 and len(right) < 2 * len(rooms):
+            for i, w in enumerate(watchers):
+                for r in rooms:
+                    if (i, r) not in right:
+                        joined = await w.join_room(r)
+                        if {m["id"] for m in joined["payload"]["members"]} == want[r]:
+                            right[(i, r)] = time.monotonic() - stopped
+            await asyncio.sleep(0.1)
+        if len(right) < 2 * len(rooms):
+            for i, w in enumerate(watchers):
+                for r in rooms:
+                    got = {m["id"] for m in (await w.join_room(r))["payload"]["members"]}
+                    print(
+                        f"process {i} room {r[:6]}: {len(got)} present, {len(want[r])} wanted, "
+                        f"ghosts {len(got - want[r])}, missing {len(want[r] - got)}"
+                    )
+        assert len(right) == 2 * len(rooms), "ghosts remain on some process"
+        worst = max(right.values())
+        print(
+            f"30 clients frozen without a close: presence right on both processes after "
+            f"{worst:.1f} s (heartbeat {HEARTBEAT:.0f} s, pong timeout {HEARTBEAT:.0f} s), 0 ghosts"
+        )
+        assert worst > HEARTBEAT / 2, "the frozen clients were noticed by their silence"
+    finally:
+        frozen.kill()
+        frozen.wait()
+    for c in kept:
+        await c.close()
+    for w in watchers:
+        await w.close()
+
+
+async def test_a_reconnect_after_200_missed_notes_gets_them_all_in_order(
+    start_server: Any, postgres_url: str
+) -> None:
+    one, two = _two(start_server, _env(postgres_url, TABLEE_HISTORY_PER_ROOM="300"))
+    _, _, seated = await _people(one.url, 1, 2)
+    (room, writer_s), (_, reader_s) = seated
+    writer = Resilient(writer_s, [one.ws_url], room)
+    reader = Resilient(reader_s, [two.ws_url], room)
+    await writer.connect()
+    await reader.connect()
+    await writer.post("before")
+    await asyncio.sleep(0.3)
+    await reader.close()
+    for i in range(200):
+        await writer.post(f"missed {i}")
+    reader = Resilient(
+        reader_s, [one.ws_url], room, seq=reader.seq, epoch=reader.epoch, wall=set(reader.wall)
+    )
+    before = reader.seq
+    await reader.connect()
+    assert reader.order == list(range(before + 1, before + 201))
+    assert reader.gaps == 0 and reader.duplicates == 0
+    truth = await _truth(postgres_url, [room])
+    assert reader.wall == truth[room]
+    print("reconnect after 200 missed notes: 200 recovered in order, 0 gaps, 0 duplicates")
+
+    # Now a gap older than the kept history: a fresh snapshot, flagged, equal to the database.
+    await reader.close()
+    for i in range(350):
+        await writer.post(f"long gone {i}")
+    late = await Client.open(two.ws_url, reader_s)
+    joined = await late.join_room(room, since={"seq": reader.seq, "epoch": reader.epoch})
+    p = joined["payload"]
+    assert p["recovered"] is False
+    truth = await _truth(postgres_url, [room])
+    assert {n["id"] for n in p["notes"]} == truth[room]
+    print("gap older than the kept history: snapshot not recovered, equal to the database")
+    await late.close()
+    await writer.close()
+
+
+async def test_retried_posts_with_lost_acks_make_no_duplicates(
+    start_server: Any, postgres_url: str
+) -> None:
+    # 10,000 posts is the full run (TABLEE_FAULT_POSTS=10000, several minutes here).
+    total = int(os.environ.get("TABLEE_FAULT_POSTS", "300"))
+    one, two = _two(start_server, _env(postgres_url))
+    _, rooms, seated = await _people(one.url, 10, 5)
+    urls = [one.ws_url, two.ws_url]
+    clients = [
+        Resilient(s, [urls[i % 2]], r, drop_acks=0.2, _rng_state=i + 1)
+        for i, (r, s) in enumerate(seated)
+    ]
+    await _connect_all(clients)
+    per_client = total // len(clients)
+    began = time.monotonic()
+
+    async def run(c: Resilient) -> None:
+        for i in range(per_client):
+            await c.post(f"note {i}", sends=3, timeout=5)
+
+    await asyncio.gather(*(run(c) for c in clients))
+    took = time.monotonic() - began
+    store = Store(postgres_url)
+    try:
+        stored = 0
+        for r in rooms:
+            stored += len((await store.snapshot(r)).notes)
+    finally:
+        await store.close()
+    posted = per_client * len(clients)
+    assert stored == posted
+    assert all(len(c.acked) == per_client for c in clients)
+    print(
+        f"{posted} posts sent 3 times each, 20% of acks dropped: {stored} notes stored, "
+        f"0 duplicates ({posted * 3 / took:.0f} frames/s)"
+    )
+    for c in clients:
+        await c.close()
+
+
+async def test_a_server_killed_with_200_clients_loses_nothing(
+    start_server: Any, postgres_url: str
+) -> None:
+    one, two = _two(start_server, _env(postgres_url))
+    _, rooms, seated = await _people(one.url, 25, 8)
+    clients = [
+        Resilient(s, [(one if i % 2 == 0 else two).ws_url, two.ws_url], r)
+        for i, (r, s) in enumerate(seated)
+    ]
+    await _connect_all(clients)
+    posters = clients[::5]
+    stop = asyncio.Event()
+
+    async def keep_posting(c: Resilient) -> None:
+        i = 0
+        while not stop.is_set():
+            await c.post(f"during the failure {i}", timeout=2)
+            i += 1
+            await asyncio.sleep(0.2)
+
+    async def watch(c: Resilient) -> None:
+        await c.closed_by_server.wait()
+        if not stop.is_set():
+            await c.failover()
+
+    tasks = [asyncio.create_task(keep_posting(c)) for c in posters]
+    watchers = [asyncio.create_task(watch(c)) for c in clients if c.urls[0] == one.ws_url]
+    await asyncio.sleep(2)
+    one.proc.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*watchers), 15)
+    back = time.monotonic() - killed
+    await asyncio.sleep(2)
+    stop.set()
+    await asyncio.gather(*tasks)
+    truth = await _truth(postgres_url, rooms)
+    acked = set().union(*(c.acked for c in clients))
+    stored = set().union(*truth.values())
+    assert acked <= stored, f"{len(acked - stored)} acknowledged notes are not in the database"
+    settle = await _converge(clients, truth, within=10)
+    moved = sum(1 for c in clients if c.reconnects)
+    print(
+        f"kill -9 of one server: {moved} clients reconnected within {back:.1f} s; "
+        f"{len(acked)} acked notes, 0 missing from the database, every client matched it "
+        f"{settle:.1f} s after the posting stopped"
+    )
+    for c in clients:
+        await c.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[str, Any, Any]]:
+    binary = shutil.which("redis-server")
+    require(binary is not None, "redis-server is not installed")
+    port = free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(binary),
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp_path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        time.sleep(0.3)
+
+    def stop() -> None:
+        procs[-1].kill()
+        procs[-1].wait()
+
+    start()
+    yield f"redis://127.0.0.1:{port}/0", start, stop
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+async def test_redis_down_for_a_while_then_back(
+    start_server: Any, postgres_url: str, private_redis: tuple[str, Any, Any]
+) -> None:
+    outage = float(os.environ.get("TABLEE_FAULT_OUTAGE_SECONDS", "15"))
+    url, start_redis, stop_redis = private_redis
+    one, two = _two(start_server, _env(postgres_url, url))
+    _, rooms, seated = await _people(one.url, 3, 4)
+    clients = [
+        Resilient(s, [(one if i % 2 == 0 else two).ws_url], r) for i, (r, s) in enumerate(seated)
+    ]
+    await _connect_all(clients)
+    stop_redis()
+    down_at = time.monotonic()
+    posted_during = 0
+    while time.monotonic() - down_at < outage:
+        for c in clients[::3]:
+            await c.post("while Redis is down", timeout=3)
+            posted_during += 1
+        await asyncio.sleep(0.5)
+    start_redis()
+    up_at = time.monotonic()
+    # Fan-out resumes: a note posted now on one process reaches the other process's clients.
+    first = next(c for c in clients if c.urls[0] == one.ws_url)
+    other = next(c for c in clients if c.urls[0] == two.ws_url and c.room == first.room)
+    resumed = None
+    while resumed is None and time.monotonic() - up_at < 10:
+        note = await first.post("after Redis came back", timeout=3)
+        for _ in range(10):
+            if note in other.wall:
+                resumed = time.monotonic() - up_at
+                break
+            await asyncio.sleep(0.02)
+    assert resumed is not None and resumed <= 2.0 + 1.0, f"fan-out resumed after {resumed}"
+    truth = await _truth(postgres_url, rooms)
+    acked = set().union(*(c.acked for c in clients))
+    assert acked <= set().union(*truth.values()), "a note was acknowledged but not stored"
+    settle = await _converge(clients, truth, within=5)
+    print(
+        f"Redis down {outage:.0f} s ({posted_during} notes posted meanwhile): fan-out resumed "
+        f"{resumed:.2f} s after it came back; every client matched the database "
+        f"{(time.monotonic() - up_at):.1f} s after (converged in {settle:.1f} s)"
+    )
+    for c in clients:
+        await c.close()
