@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -41,8 +42,28 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,  # keep the handlers configure_logging installed
         access_log=False,
     )
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    if settings.socket_send_buffer:
+        server.run(sockets=[_listen(settings.host, settings.port, settings.socket_send_buffer)])
+    else:
+        server.run()
     return 0
+
+
+def _listen(host: str, port: int, send_buffer: int) -> socket.socket:
+    """A listening socket whose accepted connections inherit a capped kernel send buffer.
+
+    The kernel may otherwise grow each connection's buffer to megabytes for a reader that
+    stopped reading, hiding it from the server's own bounded queue and costing memory.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 async def _announce_event(settings: Settings, title: str, rooms: int) -> None:

@@ -230,6 +230,8 @@ class Hub:
     ) -> None:
         room = channel[5:] if channel.startswith("room:") else None
         for conn in tuple(listeners):
+            if conn.dropped:
+                continue  # its writer is closing it; it leaves the channel shortly
             if room is not None:
                 conn.deliver(room, seq, frame)
             else:

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     worker_sweep_seconds: float = Field(default=30.0, gt=0)
 
     heartbeat_seconds: float = Field(default=15.0, gt=0)
+    socket_send_buffer: int = Field(default=0, ge=0)
     send_queue_frames: int = Field(default=256, ge=8)
     rate_per_second: float = Field(default=20.0, gt=0)
     rate_burst: int = Field(default=60, ge=1)

@@ -7,6 +7,7 @@ up with the stored truth.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from server.store import Store
@@ -360,3 +362,104 @@ async def test_redis_down_for_a_while_then_back(
     )
     for c in clients:
         await c.close()
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def _frozen_socket(ws_url: str, token: str) -> Any:
+    """A member whose app stopped reading: a tiny receive buffer, and nothing read."""
+    import socket as sockets
+
+    from websockets.asyncio.client import connect
+
+    host, port = ws_url.split("//", 1)[1].split("/", 1)[0].split(":")
+    sock = sockets.socket(sockets.AF_INET, sockets.SOCK_STREAM)
+    sock.setsockopt(sockets.SOL_SOCKET, sockets.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    return await connect(
+        ws_url,
+        sock=sock,
+        subprotocols=["tablee.v1", "token." + token],  # type: ignore[list-item]
+        max_queue=1,
+    )
+
+
+async def test_a_frozen_reader_is_dropped_and_others_do_not_wait(
+    start_server: Any, postgres_url: str
+) -> None:
+    server = start_server(
+        name="frozen",
+        **_env(postgres_url, TABLEE_SEND_QUEUE_FRAMES="32", TABLEE_SOCKET_SEND_BUFFER="8192"),
+    )
+    _, _, seated = await _people(server.url, 1, 6)
+    room = seated[0][0]
+    poster = await Client.open(server.ws_url, seated[0][1])
+    readers = [await Client.open(server.ws_url, s) for _, s in seated[1:5]]
+    for c in (poster, *readers):
+        await c.join_room(room)
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+
+    async def read(c: Client, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                f = await c.next("note.added", timeout=0.5)
+            except TimeoutError:
+                continue
+            t = sent_at.get(f["payload"]["note"]["id"])
+            if t is not None:
+                latencies.append(time.monotonic() - t)
+
+    async def phase(seconds: float, rate: float) -> list[float]:
+        latencies.clear()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(read(c, stop)) for c in readers]
+        began = time.monotonic()
+        i = 0
+        while time.monotonic() - began < seconds:
+            note_id = str(uuid.uuid4())
+            sent_at[note_id] = time.monotonic()
+            await poster.post(room, f"{i} " + "x" * 480, note_id)
+            i += 1
+            await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.gather(*tasks)
+        return list(latencies)
+
+    base = await phase(8, 50)
+    rss_before = _rss_kb(server.proc.pid)
+    frozen = await _frozen_socket(server.ws_url, seated[5][1].token)
+    await frozen.send(json.dumps({"v": 1, "type": "room.join", "payload": {"room": room}}))
+    with_frozen = await phase(15, 50)
+    rss_after = _rss_kb(server.proc.pid)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        metrics = (await http.get("/metrics")).text
+    dropped = next(
+        float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith("tablee_connections_dropped_slow_total ")
+    )
+    frozen.transport.abort()
+    for c in (poster, *readers):
+        await c.close()
+    p_base, p_frozen = _p99(base) * 1000, _p99(with_frozen) * 1000
+    print(
+        f"frozen reader at 50 notes/s: other members' p99 {p_frozen:.1f} ms with it vs "
+        f"{p_base:.1f} ms without; dropped {dropped:.0f} time(s); server RSS "
+        f"{(rss_after - rss_before) / 1024:+.1f} MB"
+    )
+    assert dropped >= 1, "the frozen reader was never dropped"
+    assert p_frozen <= max(3 * p_base, p_base + 50), "a frozen reader slowed the room down"
+    assert rss_after - rss_before < 50 * 1024, "memory grew without bound"
