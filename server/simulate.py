@@ -72,6 +72,8 @@ class SimulateOptions:
     secret: str | None = None
     themes_timeout: float = 120.0
     progress: Callable[[str], None] | None = None
+    # More servers of the same deployment: sockets are spread over all of them in turn.
+    also_urls: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,7 +479,10 @@ class Simulation:
         self.tally = _Tally()
         self.join_code = options.join_code or ""
         self._base = options.url.rstrip("/")
-        self._ws_url = "ws" + self._base.removeprefix("http") + "/ws"
+        bases = [self._base, *(u.rstrip("/") for u in options.also_urls)]
+        self._ws_urls = ["ws" + b.removeprefix("http") + "/ws" for b in bases]
+        self._ws_url = self._ws_urls[0]
+        self._sockets_opened = 0
         self._rooms: list[str] = []
         self._facilitator: _Peer | None = None
         self._participants: list[_Peer] = []
@@ -504,6 +509,8 @@ class Simulation:
 
     async def open_socket(self, token: str) -> ClientConnection:
         # No Origin header: like any script or app, and unlike a page of another site.
+        self._ws_url = self._ws_urls[self._sockets_opened % len(self._ws_urls)]
+        self._sockets_opened += 1
         try:
             ws = await connect(
                 self._ws_url,
@@ -798,6 +805,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "protocol, as many participants in several rooms, and report latencies and time to themes.",
     )
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server's base URL")
+    parser.add_argument(
+        "--also-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another server of the same deployment; sockets are spread over all (repeatable)",
+    )
     parser.add_argument("--csv", type=Path, required=True, metavar="FILE")
     parser.add_argument("--text-column", default="text", help="column holding the texts")
     parser.add_argument("--filter-column", help="keep only rows where this column ...")
@@ -841,6 +855,7 @@ def main(args: argparse.Namespace) -> int:
                 secret=args.secret,
                 themes_timeout=args.themes_timeout,
                 progress=lambda message: print(message, file=sys.stderr),
+                also_urls=args.also_url,
             )
         )
     except SimulateError as exc:

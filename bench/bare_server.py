@@ -1,0 +1,35 @@
+"""The floor for fan-out: a bare `websockets` server that relays each message to its room.
+
+Clients connect to /ROOM; whatever one sends is broadcast, encoded once, to everyone in
+that room. No storage, no checks: what any room server must at least do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import defaultdict
+
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+rooms: dict[str, set[ServerConnection]] = defaultdict(set)
+
+
+async def handler(ws: ServerConnection) -> None:
+    room = ws.request.path if ws.request is not None else "/"
+    rooms[room].add(ws)
+    try:
+        async for message in ws:
+            broadcast(rooms[room], message)
+    finally:
+        rooms[room].discard(ws)
+
+
+async def main(port: int) -> None:
+    async with serve(handler, "127.0.0.1", port, compression=None, max_size=65536):
+        print("READY", flush=True)
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1])))

@@ -1,0 +1,258 @@
+"""Fan-out benchmark: Tablée on one process, on two over Redis, and a bare relay, in one run.
+
+    .venv/bin/python bench/fanout.py [--participants 1000 --rooms 125 --rate 20 --seconds 30]
+
+Prints one table: delivery latency p50/p99, server CPU time per delivered message, its ratio
+to the bare `websockets` relay measured in the same run, and server memory per connected
+participant. Needs PostgreSQL and Redis for the two-process row (as the tests do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from server.simulate import SimulateOptions, simulate  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+POSTGRES = os.environ.get(
+    "TABLEE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS = os.environ.get("TABLEE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def texts(n: int) -> list[str]:
+    shared = (
+        ROOT.parent
+        / "shared"
+        / "data"
+        / "polis"
+        / "american-assembly.bowling-green"
+        / "comments.csv"
+    )
+    if shared.exists():
+        import csv
+
+        with shared.open(newline="") as fh:
+            rows = [r["comment-body"].strip() for r in csv.DictReader(fh) if r["moderated"] == "1"]
+    else:
+        rows = [t for t in (ROOT / "tests" / "data" / "notes.txt").read_text().splitlines() if t]
+    return [rows[i % len(rows)][:500] for i in range(n)]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def bare(participants: int, rooms: int, rate: float, seconds: float) -> dict[str, float]:
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
+        [sys.executable, str(ROOT / "bench" / "bare_server.py"), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
+    try:
+        rss0 = rss_kb(proc.pid)
+        sockets = []
+        for i in range(participants):
+            sockets.append(await connect(f"ws://127.0.0.1:{port}/{i % rooms}", compression=None))
+        rss1 = rss_kb(proc.pid)
+        sent: dict[str, float] = {}
+        lat: list[float] = []
+
+        async def read(ws: object) -> None:
+            async for raw in ws:  # type: ignore[attr-defined]
+                t = sent.get(json.loads(raw)["id"])
+                if t is not None:
+                    lat.append(time.perf_counter() - t)
+
+        readers = [asyncio.create_task(read(ws)) for ws in sockets]
+        cpu0 = cpu_seconds(proc.pid)
+        n = int(rate * seconds)
+        began = time.perf_counter()
+        for i, text in enumerate(texts(n)):
+            mid = uuid.uuid4().hex
+            sent[mid] = time.perf_counter()
+            await sockets[i % participants].send(json.dumps({"id": mid, "text": text}))
+            await asyncio.sleep(max(0.0, began + (i + 1) / rate - time.perf_counter()))
+        await asyncio.sleep(2)
+        cpu = cpu_seconds(proc.pid) - cpu0
+        for ws in sockets:
+            await ws.close()
+        for r in readers:
+            r.cancel()
+        deliveries = len(lat)
+        return {
+            "p50": pct(lat, 0.5) * 1000,
+            "p99": pct(lat, 0.99) * 1000,
+            "cpu_us": cpu / max(deliveries, 1) * 1e6,
+            "deliveries": deliveries,
+            "kb_per_participant": (rss1 - rss0) / participants,
+        }
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def start_tablee(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+
+
+async def tablee(
+    participants: int, rooms: int, rate: float, seconds: float, procs: int, tmp: Path
+) -> dict[str, float]:
+    common = {
+        "TABLEE_WORKER": "off",
+        "TABLEE_LOG_LEVEL": "warning",
+        "TABLEE_RATE_PER_SECOND": "100",
+        "TABLEE_RATE_BURST": "200",
+    }
+    if procs == 1:
+        envs = [{**common, "TABLEE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}"}]
+        dbname = None
+    else:
+        dbname = f"tablee_bench_{uuid.uuid4().hex[:8]}"
+        import asyncpg
+
+        admin = await asyncpg.connect(POSTGRES.replace("+asyncpg", ""))
+        await admin.execute(f'CREATE DATABASE "{dbname}"')
+        await admin.close()
+        url = POSTGRES.rsplit("/", 1)[0] + "/" + dbname
+        key = uuid.uuid4().hex
+        envs = [
+            {
+                **common,
+                "TABLEE_DATABASE_URL": url,
+                "TABLEE_BROKER_URL": REDIS,
+                "TABLEE_SECRET_KEY": key,
+            }
+        ] * procs
+    servers = []
+    for i, env in enumerate(envs):
+        servers.append(start_tablee(env, tmp / f"server{i}.log"))
+    pids = [p.pid for p, _ in servers]
+    try:
+        rss0 = sum(rss_kb(p) for p in pids)
+        marks: dict[str, float] = {}
+
+        def progress(msg: str) -> None:
+            if "participants connected" in msg:
+                marks["rss1"] = sum(rss_kb(p) for p in pids)
+                marks["cpu0"] = sum(cpu_seconds(p) for p in pids)
+
+        report = await simulate(
+            SimulateOptions(
+                url=servers[0][1],
+                also_urls=[u for _, u in servers[1:]],
+                texts=texts(int(rate * seconds)),
+                participants=participants,
+                rooms=rooms,
+                rate=rate,
+                themes_timeout=1,
+                progress=progress,
+            )
+        )
+        cpu = sum(cpu_seconds(p) for p in pids) - marks["cpu0"]
+        assert report.delivery_ms is not None
+        return {
+            "p50": report.delivery_ms.p50,
+            "p99": report.delivery_ms.p99,
+            "cpu_us": cpu / max(report.deliveries, 1) * 1e6,
+            "deliveries": report.deliveries,
+            "kb_per_participant": (marks["rss1"] - rss0) / participants,
+            "missing": report.missing_deliveries,
+            "acked": report.acked,
+        }
+    finally:
+        for p, _ in servers:
+            p.terminate()
+            p.wait()
+        if dbname:
+            import asyncpg
+
+            admin = await asyncpg.connect(POSTGRES.replace("+asyncpg", ""))
+            await admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            await admin.close()
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--participants", type=int, default=1000)
+    ap.add_argument("--rooms", type=int, default=125)
+    ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = await bare(args.participants, args.rooms, args.rate, args.seconds)
+        one = await tablee(args.participants, args.rooms, args.rate, args.seconds, 1, Path(tmp))
+        two = await tablee(args.participants, args.rooms, args.rate, args.seconds, 2, Path(tmp))
+    print(
+        f"\n{args.participants} participants in {args.rooms} rooms, {args.rate:g} notes/s for "
+        f"{args.seconds:g} s\n"
+    )
+    print(
+        "| server | delivery p50 ms | p99 ms | deliveries | CPU µs / delivery | × bare "
+        "| KB / participant |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, r in (
+        ("bare websockets relay", base),
+        ("Tablée, 1 process (SQLite)", one),
+        ("Tablée, 2 processes (PostgreSQL + Redis)", two),
+    ):
+        print(
+            f"| {name} | {r['p50']:.1f} | {r['p99']:.1f} | {r['deliveries']:.0f} | "
+            f"{r['cpu_us']:.0f} | {r['cpu_us'] / base['cpu_us']:.1f} "
+            f"| {r['kb_per_participant']:.1f} |"
+        )
+    print(f"\nmissing deliveries: 1 process {one['missing']:.0f}, 2 processes {two['missing']:.0f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
