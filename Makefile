@@ -41,7 +41,8 @@ unit: $(DEV_STAMP)
 	$(BIN)/pytest -q tests/unit
 
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/themes.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tablee.db tablee.db-* tablee.db.secret

@@ -39,6 +39,23 @@ def scaled_max_cluster_size(n: int, share: float) -> int:
     return max(round(share * n), round(5 * math.sqrt(n)))
 
 
+GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+def stable_sample(n: int, limit: int) -> np.ndarray:
+    """About `limit` of `n` row positions, mostly the same ones as `n` grows.
+
+    Row i is in when frac(i * golden ratio) < limit / n: evenly spread over the rows (notes
+    come in creation order, so over time too), and a wall that grows drops a few rows from
+    the sample instead of drawing a new one, so consecutive runs cluster mostly the same
+    notes and themes do not churn because of the sample.
+    """
+    if n <= limit:
+        return np.arange(n)
+    positions = np.arange(n, dtype=np.float64)
+    return np.flatnonzero(np.modf(positions * GOLDEN)[0] < limit / n)
+
+
 def project(vectors: np.ndarray, components: int) -> np.ndarray:
     """Principal components of `vectors`, each row scaled back to unit length.
 
@@ -80,6 +97,10 @@ class HdbscanClusterer:
     - `algorithm="prims_kdtree"`: exact, and twice as fast as the "best" choice on 15
       dimensions (4,000 notes: 0.6 s against 1.1 s). A KD-tree takes euclidean-like
       metrics only: pass "best" or "generic" with any other `metric`.
+    - `fit_limit=5000`: above it, HDBSCAN runs on a `stable_sample` of that many notes
+      and the others take their nearest sampled note's cluster. 20,000 stackoverflow
+      titles: 27 s on all of them, 2.6 s this way, NMI 0.69 either way (k-means with the
+      true k: 0.69). The sample moves little as the wall grows, so neither do themes.
     """
 
     def __init__(
@@ -92,6 +113,7 @@ class HdbscanClusterer:
         reduce_to: int | None = 15,
         max_cluster_share: float | None = 0.3,
         algorithm: str = "prims_kdtree",
+        fit_limit: int | None = 5000,
     ) -> None:
         if min_cluster_size is not None and min_cluster_size < 2:
             raise ValueError("min_cluster_size must be at least 2")
@@ -109,10 +131,34 @@ class HdbscanClusterer:
         self.reduce_to = reduce_to
         self.max_cluster_share = max_cluster_share
         self.algorithm = algorithm
+        self.fit_limit = fit_limit
 
     def fit(self, vectors: np.ndarray) -> np.ndarray:
         if vectors.ndim != 2:
             raise ValueError(f"expected a 2-d array, got shape {vectors.shape}")
+        if self.fit_limit is None or vectors.shape[0] <= self.fit_limit:
+            return self._fit(vectors)
+        # HDBSCAN's time grows faster than linearly (20,000 notes took 27 s here, 4,000
+        # under 2 s): cluster a stable sample, and give every other note the theme of its
+        # nearest sampled note. The pipeline then attaches what is left as for any noise.
+        if not np.isfinite(vectors).all():
+            raise ValueError("vectors contain NaN or infinity")
+        data = vectors.astype(np.float64)
+        if self.reduce_to is not None:
+            data = project(data, min(self.reduce_to, data.shape[1]))
+        sample = stable_sample(len(data), self.fit_limit)
+        sample_labels = self._fit(data[sample], projected=True)
+        labels = np.full(len(data), NOISE, dtype=np.int64)
+        labels[sample] = sample_labels
+        rest = np.setdiff1d(np.arange(len(data)), sample)
+        reference = data[sample]
+        for start in range(0, len(rest), 2048):
+            block = rest[start : start + 2048]
+            nearest = (data[block] @ reference.T).argmax(axis=1)
+            labels[block] = sample_labels[nearest]
+        return labels
+
+    def _fit(self, vectors: np.ndarray, *, projected: bool = False) -> np.ndarray:
         n = vectors.shape[0]
         size = self.min_cluster_size or scaled_min_cluster_size(n)
         # Without allow_single_cluster HDBSCAN needs two clusters of `size` to report
@@ -122,7 +168,7 @@ class HdbscanClusterer:
         if not np.isfinite(vectors).all():
             raise ValueError("vectors contain NaN or infinity")
         data = vectors.astype(np.float64)
-        if self.reduce_to is not None:
+        if self.reduce_to is not None and not projected:
             data = project(data, min(self.reduce_to, data.shape[1]))
 
         largest = 0  # hdbscan's "no limit"

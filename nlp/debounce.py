@@ -39,7 +39,8 @@ class Debouncer:
         self._keys: dict[str, _Pending] = {}
         self._closed = False
 
-    def touch(self, key: str) -> None:
+    def touch(self, key: str, *, urgent: bool = False) -> None:
+        """Mark `key` changed; `urgent` makes the action due now rather than after a quiet spell."""
         if self._closed:
             return
         pending = self._keys.setdefault(key, _Pending())
@@ -47,6 +48,8 @@ class Debouncer:
         pending.last_change = now
         if pending.dirty_since is None:
             pending.dirty_since = now
+        if urgent:
+            pending.dirty_since = now - self._max_wait
         if pending.task is None or pending.task.done():
             pending.task = asyncio.create_task(self._run(key, pending))
 

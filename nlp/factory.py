@@ -20,3 +20,8 @@ def make_embedder(model: str) -> Embedder:
 
 def make_pipeline(model: str) -> ThemePipeline:
     return ThemePipeline(make_embedder(model), HdbscanClusterer())
+
+
+def make_pipeline_from(embedder: Embedder | None) -> ThemePipeline:
+    """The default pipeline around an embedder; `None` when the vectors come ready-made."""
+    return ThemePipeline(embedder or HashingEmbedder(), HdbscanClusterer())

@@ -3,55 +3,93 @@
 Embedding and clustering hold the GIL for long stretches; in the server's own process they
 would stall the event loop and with it every room's fan-out and heartbeat. A child process
 keeps the model and the per-note vector cache; only notes and themes cross over.
+
+Two kinds of call: `run` re-clusters an event (seconds on a large one) and `place` embeds
+one new note and puts it in a theme (tens of milliseconds). A placement must not wait for
+a re-clustering, so runs happen on a thread of their own wherever the host lives, and the
+child answers placements while a run is under way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
+from .incremental import Centres, Placement, place, split_groups
+from .steering import Steering
 from .themes import NoteInput, ThemeSet
 
 log = logging.getLogger("tablee.worker")
 
+RunResult = tuple[ThemeSet, dict[str, float]]
+T = TypeVar("T")
+
 
 class Pipeline(Protocol):
     timings: dict[str, float]
+    attach_threshold: float | None
 
     def run(
         self,
         notes: Sequence[NoteInput],
         vectors: dict[str, np.ndarray],
         previous: ThemeSet | None,
+        steering: Steering | None = None,
     ) -> ThemeSet: ...
+
+    def embed_missing(self, notes: Sequence[NoteInput], vectors: dict[str, np.ndarray]) -> None: ...
 
 
 @dataclass
 class _EventCache:
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    # Placed since the last run began; merged into `vectors` by the next run.
+    fresh: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    centres: Centres | None = None
+    last: ThemeSet | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class PipelineHost:
-    """A pipeline with a vector cache per event; lives wherever the runs happen."""
+    """A pipeline with a vector cache per event; lives wherever the runs happen.
+
+    `run` and `place` may be called from two threads at once; they share only `fresh`,
+    `centres` and `last`, under the event's lock, never the dict a run is reading.
+    """
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.events: dict[str, _EventCache] = {}
+        self._embed_lock = threading.Lock()
+
+    def _cache(self, event_id: str) -> _EventCache:
+        return self.events.setdefault(event_id, _EventCache())
 
     def run(
-        self, event_id: str, notes: Sequence[NoteInput], previous: ThemeSet | None
-    ) -> tuple[ThemeSet, dict[str, float]]:
-        cache = self.events.setdefault(event_id, _EventCache())
+        self,
+        event_id: str,
+        notes: Sequence[NoteInput],
+        previous: ThemeSet | None,
+        steering: Steering | None = None,
+    ) -> RunResult:
+        cache = self._cache(event_id)
+        with cache.lock:
+            fresh, cache.fresh = cache.fresh, {}
+        for note_id, (text, vector) in fresh.items():
+            cache.vectors[note_id] = vector
+            cache.texts[note_id] = text
         live = set()
         for note in notes:
             live.add(note.id)
@@ -61,64 +99,175 @@ class PipelineHost:
         for gone in [k for k in cache.texts if k not in live]:
             cache.texts.pop(gone, None)
             cache.vectors.pop(gone, None)
-        themes = self.pipeline.run(notes, cache.vectors, previous)
+        with self._embed_lock:
+            self.pipeline.embed_missing(notes, cache.vectors)
+        themes = self.pipeline.run(notes, cache.vectors, previous, steering)
+        centres = Centres.of(themes, cache.vectors)
+        with cache.lock:
+            cache.centres = centres
+            cache.last = themes
         return themes, dict(self.pipeline.timings)
+
+    def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
+        """Embed `notes` in one batch (a third of the cost of one call each) and place them."""
+        cache = self._cache(event_id)
+        holder: dict[str, np.ndarray] = {}
+        with self._embed_lock:
+            self.pipeline.embed_missing(notes, holder)
+        with cache.lock:
+            # Notes placed since the last run count too: a twin posted a second ago is
+            # the likeliest duplicate of all.
+            rows = {k: v for k, (_, v) in cache.fresh.items()}
+            for note in notes:
+                cache.fresh[note.id] = (note.text, holder[note.id])
+            centres, last = cache.centres, cache.last
+        rows.update((k, v) for k, v in list(cache.vectors.items()) if k not in rows)
+        threshold = self.pipeline.attach_threshold
+        placements = []
+        for note in notes:
+            others = [k for k in rows if k != note.id]
+            matrix = np.stack([rows[k] for k in others]) if others else np.zeros((0, 0))
+            placements.append(
+                place(
+                    note.id,
+                    holder[note.id],
+                    centres or Centres((), np.zeros((0, 0))),
+                    others,
+                    matrix,
+                    last.coords if last is not None else {},
+                    attach_threshold=1.1 if threshold is None else threshold,
+                )
+            )
+            rows[note.id] = holder[note.id]
+        return placements
+
+    def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
+        cache = self._cache(event_id)
+        known = [n for n in note_ids if n in cache.vectors]
+        if len(known) < 2:
+            return [list(note_ids)]
+        labels = split_groups(np.stack([cache.vectors[n] for n in known]))
+        parts = [[n for n, k in zip(known, labels.tolist(), strict=True) if k == g] for g in (0, 1)]
+        return [p for p in sorted(parts, key=len, reverse=True) if p]
 
 
 class Runner(Protocol):
     async def start(self) -> None: ...
 
     async def run(
-        self, event_id: str, notes: Sequence[NoteInput], previous: ThemeSet | None
-    ) -> tuple[ThemeSet, dict[str, float]]: ...
+        self,
+        event_id: str,
+        notes: Sequence[NoteInput],
+        previous: ThemeSet | None,
+        steering: Steering | None = None,
+    ) -> RunResult: ...
+
+    async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]: ...
+
+    async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]: ...
 
     async def close(self) -> None: ...
 
 
 class ThreadRunner:
-    """Runs in one thread of this process: for tests and model-free pipelines."""
+    """Runs in threads of this process: for tests, model-free pipelines and `tablee worker`."""
 
     def __init__(self, make: Callable[[], Pipeline]) -> None:
         self._make = make
         self._host: PipelineHost | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-themes")
+        self._runs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-themes")
+        self._quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-place")
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        pipeline = await loop.run_in_executor(self._executor, self._make)
+        pipeline = await loop.run_in_executor(self._runs, self._make)
         self._host = PipelineHost(pipeline)
 
     async def run(
-        self, event_id: str, notes: Sequence[NoteInput], previous: ThemeSet | None
-    ) -> tuple[ThemeSet, dict[str, float]]:
+        self,
+        event_id: str,
+        notes: Sequence[NoteInput],
+        previous: ThemeSet | None,
+        steering: Steering | None = None,
+    ) -> RunResult:
         assert self._host is not None, "start() first"
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._host.run, event_id, notes, previous)
+        return await loop.run_in_executor(
+            self._runs, self._host.run, event_id, notes, previous, steering
+        )
+
+    async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
+        assert self._host is not None, "start() first"
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._quick, self._host.place, event_id, list(notes))
+
+    async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
+        assert self._host is not None, "start() first"
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._quick, self._host.split, event_id, list(note_ids))
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._runs.shutdown(wait=False, cancel_futures=True)
+        self._quick.shutdown(wait=False, cancel_futures=True)
 
 
-# The child process's own pipeline, built once by the pool's initializer.
+# The child process's own pipeline, built once by the pool's initializer. Runs go to a
+# thread of the child, so the child's one call slot stays free for placements.
 _child_host: PipelineHost | None = None
+_child_runs: ThreadPoolExecutor | None = None
+_child_tickets: dict[int, Future[RunResult]] = {}
+_child_counter = itertools.count(1)
 
 
 def _child_init(model: str) -> None:
-    global _child_host
+    global _child_host, _child_runs
     from .factory import make_pipeline
 
     _child_host = PipelineHost(make_pipeline(model))
+    _child_runs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-themes")
 
 
 def _child_ready() -> bool:
     return _child_host is not None
 
 
-def _child_run(
-    event_id: str, notes: Sequence[NoteInput], previous: ThemeSet | None
-) -> tuple[ThemeSet, dict[str, float]]:
+def _child_start(
+    event_id: str, notes: Sequence[NoteInput], previous: ThemeSet | None, steering: Steering | None
+) -> int:
+    assert _child_host is not None and _child_runs is not None
+    ticket = next(_child_counter)
+    _child_tickets[ticket] = _child_runs.submit(
+        _child_host.run, event_id, notes, previous, steering
+    )
+    return ticket
+
+
+def _child_wait(ticket: int, timeout: float) -> RunResult | None:
+    """The run's result, or None when it is still going after `timeout` seconds."""
+    future = _child_tickets[ticket]
+    try:
+        result = future.result(timeout=timeout)
+    except TimeoutError:
+        return None
+    except BaseException:
+        _child_tickets.pop(ticket, None)
+        raise
+    _child_tickets.pop(ticket, None)
+    return result
+
+
+def _child_place(event_id: str, notes: list[NoteInput]) -> list[Placement]:
     assert _child_host is not None
-    return _child_host.run(event_id, notes, previous)
+    return _child_host.place(event_id, notes)
+
+
+def _child_split(event_id: str, note_ids: list[str]) -> list[list[str]]:
+    assert _child_host is not None
+    return _child_host.split(event_id, note_ids)
+
+
+# A placement waits at most this long behind a poll for a run's result.
+_POLL_SECONDS = 0.1
 
 
 class ProcessRunner:
@@ -143,16 +292,12 @@ class ProcessRunner:
         await asyncio.get_running_loop().run_in_executor(self._pool, _child_ready)
         log.info("theme process ready in %.1f s", time.perf_counter() - started)
 
-    async def run(
-        self, event_id: str, notes: Sequence[NoteInput], previous: ThemeSet | None
-    ) -> tuple[ThemeSet, dict[str, float]]:
+    async def _call(self, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             assert self._pool is not None, "start() first"
             try:
-                return await loop.run_in_executor(
-                    self._pool, _child_run, event_id, list(notes), previous
-                )
+                return await loop.run_in_executor(self._pool, fn, *args)
             except BrokenProcessPool:
                 if attempt == 2:
                     raise
@@ -160,6 +305,26 @@ class ProcessRunner:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 await self.start()
         raise AssertionError("unreachable")
+
+    async def run(
+        self,
+        event_id: str,
+        notes: Sequence[NoteInput],
+        previous: ThemeSet | None,
+        steering: Steering | None = None,
+    ) -> RunResult:
+        ticket = await self._call(_child_start, event_id, list(notes), previous, steering)
+        while True:
+            # A fresh process after a crash knows no ticket: the KeyError ends this run.
+            result = await self._call(_child_wait, ticket, _POLL_SECONDS)
+            if result is not None:
+                return result
+
+    async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
+        return await self._call(_child_place, event_id, list(notes))
+
+    async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
+        return await self._call(_child_split, event_id, list(note_ids))
 
     async def close(self) -> None:
         if self._pool is not None:

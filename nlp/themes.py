@@ -1,28 +1,40 @@
 """From notes, their vectors and cluster labels to the themes a facilitator sees.
 
-Pure: no model, no I/O. Three jobs, each a function below: name a cluster by the words
-that set it apart from the others (`_keywords`, `_label`), pick the notes that show it
-best (`_by_centrality`), and keep a theme's id while its notes stay together across
-runs (`_assign_ids`), so the facilitator's view does not reshuffle at every new note.
+Pure: no model, no I/O. `build_themes` turns one clustering into a `ThemeSet`: ids carried
+over from the previous run (`nlp.identity`), the facilitator's edits obeyed
+(`nlp.steering`), labels by class-based TF-IDF (`nlp.labels`), the most representative
+notes, where each theme came from and how it grew, unthemed notes ranked as unique ideas,
+and a 2-D map that stays put between runs (`nlp.geometry`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from nlp.stopwords import STOP_WORDS
-from nlp.text import adjacent_pairs, words
+from nlp.geometry import distinctness, map_coordinates, unit_rows
+from nlp.identity import LineageEvent, assign_ids, fresh_id, lineage, settle
+from nlp.labels import UNTITLED, keywords_by_class, label_from
+from nlp.steering import Steering, apply
+from nlp.text import words
 
-KEYWORDS_PER_THEME = 5
+__all__ = [
+    "UNTITLED",
+    "NoteInput",
+    "Theme",
+    "ThemeSet",
+    "build_themes",
+    "fresh_id",
+]
+
 REPRESENTATIVES_PER_THEME = 3
-UNTITLED = "untitled theme"
+GROWTH_POINTS = 12
+LINEAGE_KEPT = 50
+LABEL_SAMPLE = 200
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class NoteInput:
     id: str
     text: str
     room_id: str
+    created_at: float = 0.0  # seconds since the epoch; 0 when unknown
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,11 @@ class Theme:
     note_ids: tuple[str, ...]
     representative_ids: tuple[str, ...]
     rooms: tuple[tuple[str, int], ...]  # (room id, notes from it), most first
+    renamed: bool = False
+    hidden: bool = False
+    split_from: str | None = None
+    recent: int = 0  # notes created within the trend window
+    growth: tuple[int, ...] = ()  # notes held at evenly spaced times, last one now
 
     @property
     def size(self) -> int:
@@ -54,17 +72,28 @@ def _note_payload(note: NoteInput) -> dict[str, str]:
 class ThemeSet:
     version: int
     themes: tuple[Theme, ...]  # largest first
-    unthemed_ids: tuple[str, ...]
+    unthemed_ids: tuple[str, ...]  # most distinct first
+    distinct: Mapping[str, float] = field(default_factory=dict)
+    coords: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    lineage: tuple[LineageEvent, ...] = ()
 
     @property
     def n_notes(self) -> int:
         return sum(t.size for t in self.themes) + len(self.unthemed_ids)
 
+    def theme_of(self) -> dict[str, str]:
+        return {n: t.id for t in self.themes for n in t.note_ids}
+
+    def members(self) -> dict[str, tuple[str, ...]]:
+        return {t.id: t.note_ids for t in self.themes}
+
     def to_payload(self, notes: Mapping[str, NoteInput]) -> dict[str, Any]:
         """The JSON-ready message for facilitators; `notes` supplies texts and rooms."""
+        rooms_with_notes = len({n.room_id for n in notes.values()})
         return {
             "version": self.version,
             "n_notes": self.n_notes,
+            "n_rooms": rooms_with_notes,
             "themes": [
                 {
                     "id": t.id,
@@ -74,11 +103,31 @@ class ThemeSet:
                     "note_ids": list(t.note_ids),
                     "representatives": [_note_payload(notes[i]) for i in t.representative_ids],
                     "rooms": [{"id": room, "count": count} for room, count in t.rooms],
+                    "single_room": len(t.rooms) == 1 and rooms_with_notes > 1,
+                    "renamed": t.renamed,
+                    "hidden": t.hidden,
+                    "split_from": t.split_from,
+                    "recent": t.recent,
+                    "growth": list(t.growth),
                 }
                 for t in self.themes
             ],
-            "unthemed": [_note_payload(notes[i]) for i in self.unthemed_ids],
+            "unthemed": [
+                {**_note_payload(notes[i]), "distinctness": round(self.distinct.get(i, 0.0), 3)}
+                for i in self.unthemed_ids
+            ],
+            "map": {i: [round(x, 3), round(y, 3)] for i, (x, y) in self.coords.items()},
+            "lineage": [e.to_payload() for e in self.lineage],
         }
+
+
+@dataclass(frozen=True)
+class Stability:
+    """How strongly already-themed notes hold on to their theme (see `identity.settle`)."""
+
+    margin: float = 0.1
+    keep: float = 0.45
+    trend_seconds: float = 300.0
 
 
 def build_themes(
@@ -86,11 +135,15 @@ def build_themes(
     vectors: np.ndarray,
     labels: np.ndarray,
     previous: ThemeSet | None,
+    *,
+    steering: Steering | None = None,
+    stability: Stability | None = None,
+    now: float | None = None,
 ) -> ThemeSet:
     """Themes for `notes`, whose rows in `vectors` and `labels` are in the same order.
 
     A negative label is noise: the note is listed as unthemed, never dropped. Ids carry
-    over from `previous` (see `_assign_ids`); themes come largest first.
+    over from `previous`; themes come largest first.
     """
     n = len(notes)
     if len(vectors) != n or len(labels) != n:
@@ -98,147 +151,121 @@ def build_themes(
     ids = [note.id for note in notes]
     if len(set(ids)) != n:
         raise ValueError("note ids must be unique")
+    stability = stability or Stability()
+    steering = steering or Steering()
 
-    members: dict[int, list[int]] = {}
-    unthemed: list[str] = []
+    members: dict[int, list[str]] = {}
     for row, label in enumerate(labels.tolist()):
-        if label < 0:
-            unthemed.append(ids[row])
-        else:
-            members.setdefault(int(label), []).append(row)
+        if label >= 0:
+            members.setdefault(int(label), []).append(ids[row])
     clusters = [members[k] for k in sorted(members)]
+    before = previous.members() if previous is not None else {}
+    theme_ids = assign_ids(clusters, set(ids), before)
+    theme_of: dict[str, str | None] = dict.fromkeys(ids)
+    for cluster, theme_id in zip(clusters, theme_ids, strict=True):
+        for note_id in cluster:
+            theme_of[note_id] = theme_id
+    if before:
+        smallest = min((len(c) for c in clusters), default=3)
+        theme_of = settle(
+            ids,
+            vectors,
+            theme_of,
+            before,
+            margin=stability.margin,
+            keep=stability.keep,
+            min_size=max(3, smallest),
+        )
+    theme_of = apply(
+        ids, vectors, theme_of, steering, previous.theme_of() if previous is not None else None
+    )
+
+    version = 1 if previous is None else previous.version + 1
+    row_of = {note_id: k for k, note_id in enumerate(ids)}
+    grouped: dict[str, list[int]] = {}
+    unthemed_rows: list[int] = []
+    for note_id in ids:
+        placed = theme_of[note_id]
+        if placed is None:
+            unthemed_rows.append(row_of[note_id])
+        else:
+            grouped.setdefault(placed, []).append(row_of[note_id])
+    order = sorted(grouped, key=lambda t: (min(ids[r] for r in grouped[t]), t))
+    rows_of = [grouped[t] for t in order]
 
     tokens = [words(note.text) for note in notes]
-    central = [_by_centrality(rows, vectors) for rows in clusters]
-    keywords = _keywords(central, [r for r in range(n) if labels[r] < 0], tokens)
-    theme_ids = _assign_ids([[ids[r] for r in rows] for rows in clusters], set(ids), previous)
+    central = [_by_centrality(rows, vectors) for rows in rows_of]
+    keywords = keywords_by_class(central, unthemed_rows, tokens)
+    clock = now if now is not None else max((note.created_at for note in notes), default=0.0)
+    times = [note.created_at for note in notes]
+    old_split = {t.id: t.split_from for t in previous.themes} if previous is not None else {}
+    current = {t: [ids[r] for r in grouped[t]] for t in order}
+    events = lineage(version, current, before) if before else []
+    born_from = {e.theme_id: e.other_id for e in events if e.kind == "split"}
 
-    themes = [
-        Theme(
-            id=theme_id,
-            label=_label(kw, [notes[r].text for r in rows]),
-            keywords=kw,
-            note_ids=tuple(ids[r] for r in rows),
-            representative_ids=tuple(ids[r] for r in near[:REPRESENTATIVES_PER_THEME]),
-            rooms=_rooms([notes[r].room_id for r in rows]),
+    themes = []
+    for theme_id, rows, near, kw in zip(order, rows_of, central, keywords, strict=True):
+        named = steering.names.get(theme_id)
+        themes.append(
+            Theme(
+                id=theme_id,
+                # Phrases from the most central notes: the same words on large themes, and
+                # a 20,000-note event need not scan every note twice.
+                label=named or label_from(kw, [notes[r].text for r in near[:LABEL_SAMPLE]]),
+                keywords=kw,
+                note_ids=tuple(ids[r] for r in rows),
+                representative_ids=tuple(ids[r] for r in near[:REPRESENTATIVES_PER_THEME]),
+                rooms=_rooms([notes[r].room_id for r in rows]),
+                renamed=named is not None,
+                hidden=theme_id in steering.hidden,
+                split_from=steering.origins.get(theme_id)
+                or born_from.get(theme_id)
+                or old_split.get(theme_id),
+                recent=_recent([times[r] for r in rows], clock, stability.trend_seconds),
+                growth=_growth([times[r] for r in rows], min(times, default=0.0), clock),
+            )
         )
-        for rows, near, kw, theme_id in zip(clusters, central, keywords, theme_ids, strict=True)
-    ]
     themes.sort(key=lambda t: (-t.size, t.id))
-    version = 1 if previous is None else previous.version + 1
-    return ThemeSet(version=version, themes=tuple(themes), unthemed_ids=tuple(unthemed))
 
-
-def _keywords(
-    clusters: list[list[int]], noise: list[int], tokens: list[list[str]]
-) -> list[tuple[str, ...]]:
-    """Each cluster's most distinctive words by class-based TF-IDF.
-
-    Each cluster is one document; a word scores by its share of the cluster's words
-    times log(1 + average words per cluster / its count over all clusters). The unthemed
-    notes count as one more document, so a word common everywhere scores low even when
-    there is a single theme. A note counts a word once: one note repeating "parking"
-    is not a parking theme. Clusters come with their rows most central first, and equal
-    scores go to the word of the more central note: in a small cluster most words occur
-    once and tie, and the alphabet would pick them.
-    """
-    classes = [*clusters, noise] if noise else clusters
-    counts: list[Counter[str]] = []
-    for rows in classes:
-        counter: Counter[str] = Counter()
-        for r in rows:
-            counter.update({w for w in tokens[r] if _is_keyword(w)})
-        counts.append(counter)
-    totals = Counter[str]()
-    for counter in counts:
-        totals.update(counter)
-    average = sum(totals.values()) / len(counts) if counts else 0.0
-
-    result = []
-    for rows, counter in zip(clusters, counts, strict=False):
-        size = sum(counter.values())
-        first_seen: dict[str, int] = {}
-        for rank, r in enumerate(rows):
-            for w in tokens[r]:
-                first_seen.setdefault(w, rank)
-        scored = sorted(
-            counter,
-            key=lambda w: (
-                # A word from a single note is a last resort: it is that note's, not the theme's.
-                counter[w] < min(2, len(rows)),
-                -(counter[w] / size) * math.log(1.0 + average / totals[w]),
-                first_seen[w],
-                w,
-            ),
+    if grouped:
+        centres = unit_rows(
+            np.stack([vectors[rows].astype(np.float64).mean(axis=0) for rows in rows_of])
         )
-        result.append(_without_variants(scored, KEYWORDS_PER_THEME))
-    return result
+    else:
+        centres = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0))
+    scores = distinctness(vectors, unthemed_rows, centres)
+    ranked = sorted(
+        zip(unthemed_rows, scores.tolist(), strict=True), key=lambda p: (-p[1], ids[p[0]])
+    )
+    coords = map_coordinates(vectors, ids, previous.coords if previous is not None else {})
+    kept = (*(previous.lineage if previous is not None else ()), *events)[-LINEAGE_KEPT:]
+    return ThemeSet(
+        version=version,
+        themes=tuple(themes),
+        unthemed_ids=tuple(ids[r] for r, _ in ranked),
+        distinct={ids[r]: s for r, s in ranked},
+        coords={n: (float(x), float(y)) for n, (x, y) in zip(ids, coords.tolist(), strict=True)},
+        lineage=kept,
+    )
 
 
-def _is_keyword(word: str) -> bool:
-    return word not in STOP_WORDS
+def _recent(times: list[float], now: float, window: float) -> int:
+    if now <= 0:
+        return 0
+    return sum(1 for t in times if t > 0 and now - t <= window)
 
 
-def _without_variants(ranked: list[str], limit: int) -> tuple[str, ...]:
-    """The first `limit` words, skipping plural/singular twins of a word already taken."""
-    chosen: list[str] = []
-    for word in ranked:
-        if any(_variants(word, other) for other in chosen):
-            continue
-        chosen.append(word)
-        if len(chosen) == limit:
-            break
-    return tuple(chosen)
-
-
-def _variants(a: str, b: str) -> bool:
-    """English singular and plural of one word: "lane"/"lanes", "city"/"cities"."""
-    short, long = sorted((a, b), key=len)
-    if long in (short + "s", short + "es"):
-        return True
-    return short.endswith("y") and long == short[:-1] + "ies"
-
-
-def _label(keywords: tuple[str, ...], texts: list[str]) -> str:
-    """The top two keywords, each as the phrase the notes mostly use it in.
-
-    ("bike", "lanes") reads "bike lanes" when notes say "bike lanes"; ("higher",
-    "minimum") reads "higher education, minimum wage" when that is how the words occur.
-    """
-    if not keywords:
-        return UNTITLED
-    pairs: Counter[tuple[str, str]] = Counter()
-    notes_with: Counter[str] = Counter()
-    for text in texts:
-        pairs.update(adjacent_pairs(text))
-        notes_with.update(set(words(text)))
-    units: list[tuple[str, ...]] = []
-    for word in keywords[:2]:
-        if any(word in unit for unit in units):
-            continue
-        phrase = _phrase(word, pairs, notes_with[word])
-        # "wku" then "campus" -> "wku campus": the phrase grows the earlier unit in place.
-        grown = [k for k, unit in enumerate(units) if set(unit) < set(phrase)]
-        if grown:
-            units[grown[0]] = phrase
-        else:
-            units.append(phrase)
-    return ", ".join(" ".join(unit) for unit in units)
-
-
-def _phrase(word: str, pairs: Counter[tuple[str, str]], notes_with_word: int) -> tuple[str, ...]:
-    """`word` with the neighbour it has in at least half of its notes (and two), if any."""
-    best: tuple[int, tuple[str, str]] | None = None
-    for pair, count in pairs.items():
-        if word not in pair or pair[0] == pair[1]:
-            continue
-        other = pair[1] if pair[0] == word else pair[0]
-        if not _is_keyword(other) or count < 2 or 2 * count < notes_with_word:
-            continue
-        # Most frequent first; among equals the alphabetically first pair, for determinism.
-        if best is None or (-count, pair) < (-best[0], best[1]):
-            best = (count, pair)
-    return (word,) if best is None else best[1]
+def _growth(times: list[float], start: float, now: float) -> tuple[int, ...]:
+    """How many of the theme's notes existed at `GROWTH_POINTS` evenly spaced times."""
+    if now <= 0 or start <= 0 or now <= start:
+        return ()
+    step = (now - start) / (GROWTH_POINTS - 1)
+    ordered = sorted(times)
+    counts = []
+    for k in range(GROWTH_POINTS):
+        moment = start + k * step
+        counts.append(int(np.searchsorted(ordered, moment + 1e-9, side="right")))
+    return tuple(counts)
 
 
 def _by_centrality(rows: list[int], vectors: np.ndarray) -> list[int]:
@@ -251,50 +278,3 @@ def _by_centrality(rows: list[int], vectors: np.ndarray) -> list[int]:
 
 def _rooms(room_ids: list[str]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(Counter(room_ids).items(), key=lambda item: (-item[1], item[0])))
-
-
-def fresh_id(note_ids: Sequence[str]) -> str:
-    """An id that depends only on which notes a theme holds, so reruns agree."""
-    digest = hashlib.blake2b("\x1f".join(sorted(note_ids)).encode("utf-8"), digest_size=16)
-    return "t-" + digest.hexdigest()[:8]
-
-
-def _assign_ids(
-    clusters: list[list[str]], current: set[str], previous: ThemeSet | None
-) -> list[str]:
-    """Carry each previous theme's id to the new cluster that holds most of its notes.
-
-    Pairs are taken greedily by overlap, each old id at most once. A pair counts only if
-    the shared notes are a strict majority of the new cluster or of the old theme: a
-    theme that grows keeps its id (its old notes are a majority of it), a theme that
-    splits leaves its id to the larger part, and two merging themes leave one id. The old
-    theme's size counts only its notes still present, so deleting notes does not orphan
-    the rest. Unmatched clusters get `fresh_id`.
-    """
-    result: list[str | None] = [None] * len(clusters)
-    taken: set[str] = set()
-    if previous is not None:
-        owner = {note_id: k for k, cluster in enumerate(clusters) for note_id in cluster}
-        pairs: list[tuple[int, str, int, str]] = []
-        for theme in previous.themes:
-            old_size = sum(1 for i in theme.note_ids if i in current)
-            overlaps = Counter(owner[i] for i in theme.note_ids if i in owner)
-            for k, overlap in overlaps.items():
-                if 2 * overlap > len(clusters[k]) or 2 * overlap > old_size:
-                    # Ties go by the cluster's first note id, not its label number, so
-                    # relabelling the same partition cannot change the ids.
-                    pairs.append((-overlap, min(clusters[k]), k, theme.id))
-        for *_, k, theme_id in sorted(pairs):
-            if result[k] is None and theme_id not in taken:
-                result[k] = theme_id
-                taken.add(theme_id)
-    for k, cluster in enumerate(clusters):
-        if result[k] is None:
-            candidate = fresh_id(cluster)
-            salt = 0
-            while candidate in taken:
-                salt += 1
-                candidate = fresh_id([*cluster, f"\x00{salt}"])
-            result[k] = candidate
-            taken.add(candidate)
-    return [theme_id for theme_id in result if theme_id is not None]

@@ -18,7 +18,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .debounce import Debouncer
+from .identity import LineageEvent
+from .incremental import Placement
 from .runner import Runner
+from .steering import Edit, Steering, fold
 from .themes import NoteInput, Theme, ThemeSet
 
 log = logging.getLogger("tablee.worker")
@@ -31,10 +34,14 @@ class NoteRecord(Protocol):
     def text(self) -> str: ...
     @property
     def room_id(self) -> str: ...
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 class ThemeStore(Protocol):
     async def notes_for_themes(self, event_id: str) -> Sequence[NoteRecord]: ...
+
+    async def theme_edits(self, event_id: str) -> Sequence[Edit]: ...
 
     async def save_themes(
         self, event_id: str, version: int, payload: dict[str, Any], notes_read_at: datetime
@@ -68,6 +75,7 @@ class ThemeWorker:
         *,
         debounce: float = 1.0,
         max_wait: float = 5.0,
+        every_notes: int = 50,
     ) -> None:
         self._store = store
         self._publish = publish
@@ -80,6 +88,10 @@ class ThemeWorker:
             self.refresh, quiet=debounce, max_wait=max_wait, ready=self._ready
         )
         self.last_timings: dict[str, float] = {}
+        # A re-clustering every `every_notes` changes or `max_wait` seconds, whichever
+        # comes first: between runs new notes are placed one by one (`place`).
+        self._every_notes = every_notes
+        self._changes: dict[str, int] = {}
 
     async def start(self) -> None:
         """Load the model in the background: the server accepts connections meanwhile."""
@@ -106,7 +118,10 @@ class ThemeWorker:
 
     def notify(self, event_id: str) -> None:
         """A note of this event changed; themes will follow shortly."""
-        self._debouncer.touch(event_id)
+        count = self._changes.get(event_id, 0) + 1
+        urgent = count >= self._every_notes
+        self._changes[event_id] = 0 if urgent else count
+        self._debouncer.touch(event_id, urgent=urgent)
 
     async def latest(self, event_id: str) -> dict[str, Any] | None:
         state = self._events.get(event_id)
@@ -121,11 +136,15 @@ class ThemeWorker:
         state = self._events.setdefault(event_id, _EventState())
         read_at = datetime.now(UTC)
         records = await self._store.notes_for_themes(event_id)
-        notes = [NoteInput(r.id, r.text, r.room_id) for r in records]
+        notes = [
+            NoteInput(r.id, r.text, r.room_id, r.created_at.timestamp() if r.created_at else 0.0)
+            for r in records
+        ]
         stored = await self._store.latest_themes(event_id)
         previous = themes_from_payload(stored) if stored is not None else None
+        steering = await self.steering(event_id)
         started = time.perf_counter()
-        themes, timings = await self._runner.run(event_id, notes, previous)
+        themes, timings = await self._runner.run(event_id, notes, previous, steering)
         payload = themes.to_payload({n.id: n for n in notes})
         payload["seconds"] = round(time.perf_counter() - started, 3)
         state.payload = payload
@@ -138,6 +157,22 @@ class ThemeWorker:
             return None
         await self._publish(event_id, payload)
         return payload
+
+    async def steering(self, event_id: str) -> Steering:
+        """The facilitators' edits of this event, as constraints for the next run."""
+        return fold(await self._store.theme_edits(event_id))
+
+    async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
+        """Put new notes in themes now, before the next re-clustering; [] if not ready."""
+        if not self._ready_ok or not notes:
+            return []
+        return await self._runner.place(event_id, notes)
+
+    async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]] | None:
+        """Two parts of a theme's notes, by their vectors; None if not ready."""
+        if not self._ready_ok:
+            return None
+        return await self._runner.split(event_id, note_ids)
 
     async def close(self) -> None:
         await self._debouncer.close()
@@ -158,8 +193,22 @@ def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:
             note_ids=tuple(str(n) for n in t.get("note_ids", ())),
             representative_ids=tuple(str(r["id"]) for r in t.get("representatives", ())),
             rooms=tuple((str(r["id"]), int(r["count"])) for r in t.get("rooms", ())),
+            renamed=bool(t.get("renamed", False)),
+            hidden=bool(t.get("hidden", False)),
+            split_from=t.get("split_from"),
         )
         for t in payload.get("themes", ())
     )
     unthemed = tuple(str(u["id"]) for u in payload.get("unthemed", ()))
-    return ThemeSet(version=int(payload.get("version", 0)), themes=themes, unthemed_ids=unthemed)
+    coords = {str(k): (float(v[0]), float(v[1])) for k, v in payload.get("map", {}).items()}
+    lineage = tuple(
+        LineageEvent(int(e["version"]), str(e["kind"]), str(e["theme"]), str(e["other"]))
+        for e in payload.get("lineage", ())
+    )
+    return ThemeSet(
+        version=int(payload.get("version", 0)),
+        themes=themes,
+        unthemed_ids=unthemed,
+        coords=coords,
+        lineage=lineage,
+    )

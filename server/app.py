@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await ctx.job_queue.close()
             if ctx.jobs is not None:
                 await ctx.jobs.close()
+            await ctx.timers.close()
             await hub.close()
             await store.close()
 

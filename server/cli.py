@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import simulate
 
     simulate.register(sub)
+
+    from . import themes_cli
+
+    themes_cli.register(sub)
     return parser
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import protocol
 from .context import AppContext
+from .event_commands import EVENT_HANDLERS
 from .hub import Connection, room_channel, themes_channel
 from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .rooms import (
@@ -24,6 +25,7 @@ from .rooms import (
     check_staff,
 )
 from .store import Committed
+from .theme_commands import THEME_HANDLERS, after_post
 
 Handler = Callable[[AppContext, Connection, ClientMessage], Awaitable[None]]
 
@@ -45,6 +47,9 @@ async def room_join(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     p = msg.payload
     assert isinstance(p, protocol.RoomJoin)
     room = await _room(ctx, p.room)
+    if conn.participant.role in SEATED_ROLES and conn.participant.room_id != room.id:
+        # Moved since this socket opened, perhaps by another server process: ask the store.
+        conn.participant = await ctx.store.participant(conn.participant.id) or conn.participant
     check_can_view(conn.participant, room)
     conn.start_room(room.id)
     await ctx.hub.listen(conn, room_channel(room.id))
@@ -125,6 +130,8 @@ async def note_post(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     assert done.note is not None
     conn.offer(protocol.ack_frame(msg.ref, {"note": done.note.to_wire(), "seq": done.seq}))
     await _publish_change(ctx, room, done)
+    # Live themes: the note's theme and any near twin, sent after the ack, never before.
+    after_post(ctx, conn, room.event_id, done.note)
 
 
 async def note_edit(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
@@ -214,5 +221,7 @@ HANDLERS: dict[str, Handler] = {
     "room.create": room_create,
     "themes.watch": themes_watch,
     "ping": ping,
+    **EVENT_HANDLERS,  # running an event: agenda, timers, seating, broadcasts, help, topics
+    **THEME_HANDLERS,  # facilitators steering themes
 }
 assert set(HANDLERS) == set(protocol.CLIENT_TYPES), "every client message needs a handler"

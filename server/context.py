@@ -12,6 +12,7 @@ from .hub import Hub, event_channel, themes_channel
 from .presence_registry import LocalPresence, PresenceRegistry
 from .rooms import Room
 from .settings import Settings
+from .step_timers import StepTimers
 from .store import Store
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ class AppContext:
     jobs: ThemeJobs | None = None
     presence: PresenceRegistry = field(default_factory=LocalPresence)
     started_at: float = field(default_factory=time.time)
+    # Wake-ups for the running agenda steps of the events this process serves.
+    timers: StepTimers = field(default_factory=StepTimers)
     # Rooms never change event; caching them spares a read per message.
     _rooms: dict[str, Room] = field(default_factory=dict)
 

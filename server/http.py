@@ -13,8 +13,10 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from .agenda_handlers import load_template, template_steps
 from .auth import check_secret, hash_secret, new_secret
 from .context import AppContext
+from .event_fanout import publish_people
 from .observe import metrics
 from .protocol import PSEUDONYM_MAX_CHARS, ROOM_NAME_MAX_CHARS, ErrorCode, ProtocolError, Role
 from .rooms import Event, Participant, clean_pseudonym, default_room_names, normalise_join_code
@@ -47,6 +49,7 @@ class CreateEvent(_Body):
     rooms: list[RoomName] | Annotated[int, Field(ge=1, le=MAX_ROOMS)] = 4
     capacity: int = Field(default=8, ge=1, le=500)
     pseudonym: str = "Facilitator"
+    template: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 class Facilitate(_Body):
@@ -115,11 +118,15 @@ async def create_event(request: Request) -> Response:
     if not names or len(names) > MAX_ROOMS:
         raise ProtocolError(ErrorCode.INVALID, f"an event has 1 to {MAX_ROOMS} rooms")
     pseudonym = clean_pseudonym(body.pseudonym, PSEUDONYM_MAX_CHARS)
+    if body.template is not None:
+        template_steps(body.template)  # an unknown format fails before anything is created
     secret = new_secret()
     event, _ = await ctx.store.create_event(
         body.title, hash_secret(secret), [(n, body.capacity) for n in names]
     )
     facilitator = await ctx.store.join(event.id, pseudonym, "facilitator", None)
+    if body.template is not None:
+        await load_template(ctx, event.id, body.template)
     session = await _session(request, ctx, event, facilitator, facilitator_secret=secret)
     return JSONResponse(session, status_code=201)
 
@@ -153,12 +160,15 @@ async def join(request: Request) -> Response:
     ctx = _ctx(request)
     event, _ = await _event(ctx, request.path_params["code"])
     body = await _body(request, Join)
-    if body.role not in ("participant", "table_host", "observer"):
+    if body.role == "observer":
+        raise ProtocolError(ErrorCode.FORBIDDEN, "plenary screens are invited from the console")
+    if body.role not in ("participant", "table_host"):
         raise ProtocolError(ErrorCode.FORBIDDEN, "facilitators join with the event's secret")
     pseudonym = clean_pseudonym(body.pseudonym, PSEUDONYM_MAX_CHARS)
     participant = await ctx.store.join(event.id, pseudonym, body.role, body.room_id)
     if participant.room_id is not None:
         await ctx.publish_rooms(event.id)
+        await publish_people(ctx, event.id, [participant])
     return JSONResponse(await _session(request, ctx, event, participant))
 
 
@@ -198,6 +208,8 @@ def _handle(endpoint: Any) -> Any:
 
 
 def routes(web_dir: Path) -> list[BaseRoute]:
+    from .event_http import event_routes  # it builds on this module's helpers
+
     participant_page = web_dir / "participant.html"
 
     async def join_page(request: Request) -> Response:
@@ -212,6 +224,7 @@ def routes(web_dir: Path) -> list[BaseRoute]:
         Route("/api/events/{code}/join", _handle(join), methods=["POST"]),
         Route("/api/events/{code}/facilitate", _handle(facilitate), methods=["POST"]),
         Route("/join/{code}", join_page),
+        *event_routes(),
         WebSocketRoute("/ws", websocket_endpoint),
         Mount("/", StaticFiles(directory=web_dir, html=True, check_dir=False), name="web"),
     ]

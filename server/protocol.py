@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -50,6 +51,7 @@ class ErrorCode:
     ROOM_FULL = "room_full"
     RATE_LIMITED = "rate_limited"
     INTERNAL = "internal"
+    CLOSED = "closed"  # not possible in the current step (e.g. topics are not being collected)
 
 
 class ProtocolError(Exception):
@@ -127,7 +129,225 @@ class Empty(_Payload):
     pass
 
 
-ClientPayload = RoomJoin | RoomLeave | NotePost | NoteEdit | NoteRef | RoomCreate | Empty
+# Running an event: agenda and timers, seating, broadcasts, help, open space ---------------
+
+TITLE_MAX_CHARS = 120
+PROMPT_MAX_CHARS = 1000
+BROADCAST_MAX_CHARS = 300
+HELP_MAX_CHARS = 200
+MAX_STEP_SECONDS = 6 * 3600
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
+]
+RoomName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ROOM_NAME_MAX_CHARS)
+]
+
+
+class StepIn(_Payload):
+    id: Id | None = None  # an existing step's id keeps it (and its notes' link to it)
+    title: Title
+    prompt: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS)
+    ] = ""
+    mode: Literal["plenary", "breakouts"] = "breakouts"
+    duration: int = Field(default=0, ge=0, le=MAX_STEP_SECONDS)
+    assign: Literal["keep", "random", "balanced", "reshuffle", "self_select"] = "keep"
+    recall: bool = True
+    topics: bool = False
+
+
+class AgendaSet(_Payload):
+    steps: list[StepIn] = Field(max_length=50)
+
+
+class AgendaLoad(_Payload):
+    template: Id
+
+
+class StepStart(_Payload):
+    step: Id
+
+
+class StepAdjust(_Payload):
+    seconds: int = Field(ge=-MAX_STEP_SECONDS, le=MAX_STEP_SECONDS)
+
+    @field_validator("seconds")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("seconds must not be 0")
+        return value
+
+
+class StepEnd(_Payload):
+    recall: bool | None = None  # absent: what the step is configured to do
+
+
+class BroadcastSend(_Payload):
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BROADCAST_MAX_CHARS)
+    ]
+    room: Id | None = None  # absent: every room
+
+
+class HelpRaise(_Payload):
+    room: Id
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=HELP_MAX_CHARS)] = ""
+
+
+class RoomRef(_Payload):
+    room: Id
+
+
+class PeopleMove(_Payload):
+    participant: Id
+    room: Id
+
+
+class PeopleRole(_Payload):
+    participant: Id
+    role: Literal["participant", "table_host"]
+
+
+class RoomsAssign(_Payload):
+    strategy: Literal["random", "balanced", "reshuffle"]
+    groups: list[Annotated[list[Id], Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=500
+    )
+
+
+class SeatingSet(_Payload):
+    free: bool
+
+
+class TopicPropose(_Payload):
+    title: RoomName
+
+
+class TopicDecide(_Payload):
+    topic: Id
+    accept: bool
+    capacity: int = Field(default=20, ge=1, le=500)
+
+
+EventPayload = (
+    AgendaSet
+    | AgendaLoad
+    | StepStart
+    | StepAdjust
+    | StepEnd
+    | BroadcastSend
+    | HelpRaise
+    | RoomRef
+    | PeopleMove
+    | PeopleRole
+    | RoomsAssign
+    | SeatingSet
+    | TopicPropose
+    | TopicDecide
+)
+
+EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
+    "event.watch": Empty,
+    "console.watch": Empty,
+    "agenda.set": AgendaSet,
+    "agenda.load": AgendaLoad,
+    "step.start": StepStart,
+    "step.pause": Empty,
+    "step.resume": Empty,
+    "step.adjust": StepAdjust,
+    "step.end": StepEnd,
+    "broadcast.send": BroadcastSend,
+    "help.raise": HelpRaise,
+    "help.resolve": RoomRef,
+    "people.move": PeopleMove,
+    "people.role": PeopleRole,
+    "rooms.assign": RoomsAssign,
+    "seating.set": SeatingSet,
+    "seat.choose": RoomRef,
+    "topic.propose": TopicPropose,
+    "topic.decide": TopicDecide,
+    "observer.invite": Empty,
+}
+EVENT_SERVER_TYPES = frozenset(
+    {
+        "agenda.state",
+        "step.warning",
+        "step.ended",
+        "broadcast",
+        "help.updated",
+        "moved",
+        "people.updated",
+        "topics.updated",
+    }
+)
+
+
+# Steering themes: a facilitator's edits, obeyed by every later re-clustering --------------
+
+THEME_LABEL_MAX_CHARS = 80
+ThemeLabel = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=THEME_LABEL_MAX_CHARS)
+]
+
+
+class ThemeRename(_Payload):
+    theme: Id
+    label: ThemeLabel
+
+
+class ThemeMerge(_Payload):
+    theme: Id  # absorbed
+    into: Id  # kept, with its id and label
+
+    @field_validator("into")
+    @classmethod
+    def _other_theme(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("theme"):
+            raise ValueError("a theme cannot be merged into itself")
+        return value
+
+
+class ThemeRef(_Payload):
+    theme: Id
+
+
+class ThemeNote(_Payload):
+    note: uuid.UUID
+    theme: Id | None  # null: out of every theme
+
+
+class ThemeHide(_Payload):
+    theme: Id
+    hidden: bool = True
+
+
+ThemePayload = ThemeRename | ThemeMerge | ThemeRef | ThemeNote | ThemeHide
+
+THEME_CLIENT_TYPES: dict[str, type[ThemePayload]] = {
+    "themes.rename": ThemeRename,
+    "themes.merge": ThemeMerge,
+    "themes.split": ThemeRef,
+    "themes.move": ThemeNote,
+    "themes.pin": ThemeNote,
+    "themes.hide": ThemeHide,
+}
+THEME_SERVER_TYPES = frozenset({"themes.assigned", "note.similar"})
+
+
+ClientPayload = (
+    RoomJoin
+    | RoomLeave
+    | NotePost
+    | NoteEdit
+    | NoteRef
+    | RoomCreate
+    | Empty
+    | EventPayload
+    | ThemePayload
+)
 
 # Every message a client may send, with the payload it must carry.
 CLIENT_TYPES: dict[str, type[ClientPayload]] = {
@@ -141,6 +361,8 @@ CLIENT_TYPES: dict[str, type[ClientPayload]] = {
     "room.create": RoomCreate,
     "themes.watch": Empty,
     "ping": Empty,
+    **EVENT_CLIENT_TYPES,
+    **THEME_CLIENT_TYPES,
 }
 
 # Room diffs: sequenced, stored, replayable.
@@ -156,6 +378,8 @@ SERVER_TYPES = ROOM_DIFF_TYPES | {
     "presence.diff",
     "rooms.updated",
     "themes.snapshot",
+    *EVENT_SERVER_TYPES,
+    *THEME_SERVER_TYPES,
 }
 
 

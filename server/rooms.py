@@ -82,11 +82,13 @@ class Note:
     created_at: datetime
     updated_at: datetime
     likes: tuple[str, ...] = field(default=())
+    step_id: str | None = None  # the agenda step it was written in
 
     def to_wire(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "room_id": self.room_id,
+            "step_id": self.step_id,
             "author": {
                 "id": self.author_id,
                 "pseudonym": self.author_pseudonym,

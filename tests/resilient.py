@@ -149,7 +149,9 @@ class Resilient:
         self.outbox[note_id] = text
         while note_id not in self.acked:
             if self.ws is None or self.ws.close_code is not None:
-                raise ConnectionError(f"closed by the server: {self.ws and self.ws.close_code}")
+                # Kept in the outbox: failover() resends it on the next server.
+                await asyncio.sleep(0.05)
+                continue
             fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._replies[f"post:{note_id}"] = fut
             for _ in range(sends):

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +75,9 @@ class NoteRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The agenda step that was current when the note was written: each step has its own wall.
+    # No foreign key: a step taken off the agenda leaves its notes where they are.
+    step_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class LikeRow(Base):
@@ -112,3 +117,122 @@ class ThemeSnapshotRow(Base):
     # When the notes these themes were made from were read: a note changed after this is
     # not covered yet, whatever created_at says.
     notes_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# Running an event: agenda, clock, seating history, help, broadcasts, open-space topics ------
+
+
+class AgendaRow(Base):
+    """An event's agenda clock. `version` guards every change against a stale read."""
+
+    __tablename__ = "agendas"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    remaining: Mapped[float | None] = mapped_column(Float, nullable=True)  # seconds, when paused
+    warned: Mapped[bool] = mapped_column(Boolean)
+    phase: Mapped[str] = mapped_column(String(16))
+    free_seating: Mapped[bool] = mapped_column(Boolean)
+
+
+class AgendaStepRow(Base):
+    __tablename__ = "agenda_steps"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[int] = mapped_column(Integer)  # seconds; 0: no timer
+    assign: Mapped[str] = mapped_column(String(16))
+    recall: Mapped[bool] = mapped_column(Boolean)
+    topics: Mapped[bool] = mapped_column(Boolean)
+
+
+class SeatingRow(Base):
+    """Who sat at which table during a step: the history a world café reshuffle avoids."""
+
+    __tablename__ = "seatings"
+    __table_args__ = (
+        UniqueConstraint("step_id", "participant_id", "room_id", name="uq_seatings_step_seat"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[str] = mapped_column(String(32))
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HelpRequestRow(Base):
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_event_open", "event_id", "resolved_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    raised_by: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class BroadcastRow(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[str | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True
+    )
+    sender_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TopicRow(Base):
+    """An open-space topic: proposed by anyone, accepted (then it has a room) or declined."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    proposed_by: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    room_id: Mapped[str | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Theme steering ------------------------------------------------------------------------------
+
+
+class ThemeEditRow(Base):
+    """One facilitator edit of the themes (rename, merge, split, move, pin, hide, show).
+
+    Replayed in order on every re-clustering, by whichever worker runs it.
+    """
+
+    __tablename__ = "theme_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    theme_id: Mapped[str] = mapped_column(String(64), default="")
+    other_id: Mapped[str] = mapped_column(String(64), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    # Note ids for move, pin and merge; [[theme id, [note ids]], ...] for split.
+    detail: Mapped[object] = mapped_column(JSON)
+    author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

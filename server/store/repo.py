@@ -18,6 +18,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from nlp.steering import Edit
+
 from .. import protocol
 from ..protocol import ErrorCode, ProtocolError, Role
 from ..rooms import (
@@ -30,14 +32,17 @@ from ..rooms import (
     new_join_code,
     pick_room,
 )
+from .edits import edit_detail, edit_from_row
 from .engine import make_engine
 from .models import (
+    AgendaRow,
     EventRow,
     LikeRow,
     NoteRow,
     ParticipantRow,
     RoomEventRow,
     RoomRow,
+    ThemeEditRow,
     ThemeSnapshotRow,
 )
 
@@ -84,6 +89,7 @@ class NoteForThemes:
     id: str
     text: str
     room_id: str
+    created_at: datetime | None = None
 
 
 class Store:
@@ -237,12 +243,17 @@ class Store:
         self, actor: Participant, room: Room, note_id: str, text_: str
     ) -> Committed:
         """Store a new note, or return the stored one when this id was already posted."""
-        try:
-            async with self._write() as s:
-                existing = await _note(s, note_id, include_deleted=True)
-                if existing is None:
+        # A retry is answered from a plain read: no write transaction, no lock on the room.
+        found = await self._posted(note_id)
+        if found is None:
+            try:
+                async with self._write() as s:
                     seq, epoch = await _bump(s, room.id)
                     now = _now()
+                    # Read in this transaction, so a note belongs to the step it committed in.
+                    step_id = await s.scalar(
+                        select(AgendaRow.step_id).where(AgendaRow.event_id == room.event_id)
+                    )
                     s.add(
                         NoteRow(
                             id=note_id,
@@ -253,24 +264,49 @@ class Store:
                             seq=seq,
                             created_at=now,
                             updated_at=now,
+                            step_id=step_id,
                         )
                     )
                     note = Note(
-                        note_id, room.id, actor.id, actor.pseudonym, actor.role, text_, now, now
+                        note_id,
+                        room.id,
+                        actor.id,
+                        actor.pseudonym,
+                        actor.role,
+                        text_,
+                        now,
+                        now,
+                        step_id=step_id,
                     )
                     frame = await self._record(
                         s, room.id, seq, epoch, "note.added", {"note": note.to_wire()}
                     )
                     return Committed(seq, epoch, frame, note)
-        except IntegrityError:
-            # The same id was posted concurrently (a retry racing its original).
-            async with self._sessions() as s2:
-                existing = await _note(s2, note_id, include_deleted=True)
-            if existing is None:
-                raise
+            except IntegrityError:
+                # The same id was posted concurrently (a retry racing its original).
+                found = await self._posted(note_id)
+                if found is None:
+                    raise
+        existing, seq, epoch = found
         check_same_post(existing, room.id, actor.id)
-        stored = await self._stored_seq(note_id)
-        return Committed(stored[0], stored[1], None, existing)
+        return Committed(seq, epoch, None, existing)
+
+    async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:
+        """A stored note (deleted or not) with the seq of its note.added and its room's epoch."""
+        async with self._sessions() as s:
+            result = (
+                await s.execute(
+                    _note_query()
+                    .add_columns(RoomRow.epoch)
+                    .join(RoomRow, RoomRow.id == NoteRow.room_id)
+                    .where(NoteRow.id == note_id)
+                )
+            ).first()
+            if result is None:
+                return None
+            row, pseudonym, role, epoch = result
+            note = _to_note(row, pseudonym, role, await _likes(s, note_id))
+            return note, int(row.seq), str(epoch)
 
     async def edit_note(self, room: Room, note_id: str, text_: str) -> Committed:
         async with self._write() as s:
@@ -295,6 +331,7 @@ class Store:
                 note.created_at,
                 now,
                 note.likes,
+                note.step_id,
             )
             frame = await self._record(
                 s, room.id, seq, epoch, "note.edited", {"note": edited.to_wire()}
@@ -339,17 +376,6 @@ class Store:
                 s, room.id, seq, epoch, "note.likes", {"id": note_id, "likes": list(likes)}
             )
             return Committed(seq, epoch, frame, None)
-
-    async def _stored_seq(self, note_id: str) -> tuple[int, str]:
-        async with self._sessions() as s:
-            row = (
-                await s.execute(
-                    select(NoteRow.seq, RoomRow.epoch)
-                    .join(RoomRow, RoomRow.id == NoteRow.room_id)
-                    .where(NoteRow.id == note_id)
-                )
-            ).one()
-            return int(row[0]), str(row[1])
 
     async def _record(
         self,
@@ -414,11 +440,14 @@ class Store:
     async def notes_for_themes(self, event_id: str) -> list[NoteForThemes]:
         async with self._sessions() as s:
             rows = await s.execute(
-                select(NoteRow.id, NoteRow.text, NoteRow.room_id)
+                select(NoteRow.id, NoteRow.text, NoteRow.room_id, NoteRow.created_at)
                 .where(NoteRow.event_id == event_id, NoteRow.deleted_at.is_(None))
                 .order_by(NoteRow.created_at, NoteRow.id)
             )
-            return [NoteForThemes(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+            return [
+                NoteForThemes(str(r[0]), str(r[1]), str(r[2]), _utc(r[3]) if r[3] else None)
+                for r in rows
+            ]
 
     async def save_themes(
         self, event_id: str, version: int, payload: dict[str, Any], notes_read_at: datetime
@@ -468,6 +497,34 @@ class Store:
                 if ts is not None
             }
             return sorted(e for e, ts in changed.items() if e not in covered or covered[e] < ts)
+
+    # theme steering ------------------------------------------------------------------------
+
+    async def theme_edits(self, event_id: str) -> list[Edit]:
+        """The facilitators' theme edits of an event, oldest first."""
+        async with self._sessions() as s:
+            rows = await s.scalars(
+                select(ThemeEditRow)
+                .where(ThemeEditRow.event_id == event_id)
+                .order_by(ThemeEditRow.id)
+            )
+            return [edit_from_row(r.kind, r.theme_id, r.other_id, r.label, r.detail) for r in rows]
+
+    async def add_theme_edit(self, event_id: str, edit: Edit, author_id: str | None) -> int:
+        async with self._write() as s:
+            row = ThemeEditRow(
+                event_id=event_id,
+                kind=edit.kind,
+                theme_id=edit.theme_id,
+                other_id=edit.other_id,
+                label=edit.label,
+                detail=edit_detail(edit),
+                author_id=author_id,
+                created_at=_now(),
+            )
+            s.add(row)
+            await s.flush()
+            return int(row.id)
 
     async def latest_themes(self, event_id: str) -> dict[str, Any] | None:
         async with self._sessions() as s:
@@ -561,6 +618,7 @@ def _to_note(row: NoteRow, pseudonym: str, role: str, likes: tuple[str, ...]) ->
         _utc(row.created_at),
         _utc(row.updated_at),
         likes,
+        row.step_id,
     )
 
 

@@ -191,7 +191,7 @@ async def test_retried_posts_with_lost_acks_make_no_duplicates(
     start_server: Any, postgres_url: str
 ) -> None:
     # 10,000 posts is the full run (TABLEE_FAULT_POSTS=10000, several minutes here).
-    total = int(os.environ.get("TABLEE_FAULT_POSTS", "300"))
+    total = int(os.environ.get("TABLEE_FAULT_POSTS", "1000"))
     one, two = _two(start_server, _env(postgres_url))
     _, rooms, seated = await _people(one.url, 10, 5)
     urls = [one.ws_url, two.ws_url]

@@ -181,7 +181,15 @@ def test_all_noise_gives_no_themes() -> None:
 def test_no_notes_give_an_empty_theme_set() -> None:
     themes = build_themes([], np.zeros((0, 8), np.float32), np.zeros(0, np.int64), None)
     assert themes == ThemeSet(version=1, themes=(), unthemed_ids=())
-    assert themes.to_payload({}) == {"version": 1, "n_notes": 0, "themes": [], "unthemed": []}
+    assert themes.to_payload({}) == {
+        "version": 1,
+        "n_notes": 0,
+        "n_rooms": 0,
+        "themes": [],
+        "unthemed": [],
+        "map": {},
+        "lineage": [],
+    }
 
 
 def test_payload_has_the_agreed_shape() -> None:
@@ -195,7 +203,15 @@ def test_payload_has_the_agreed_shape() -> None:
     payload = build_themes(notes, vectors, labels, None).to_payload({n.id: n for n in notes})
 
     assert json.loads(json.dumps(payload)) == payload
-    assert list(payload) == ["version", "n_notes", "themes", "unthemed"]
+    assert list(payload) == [
+        "version",
+        "n_notes",
+        "n_rooms",
+        "themes",
+        "unthemed",
+        "map",
+        "lineage",
+    ]
     assert payload["version"] == 1
     assert payload["n_notes"] == 9
     assert [t["size"] for t in payload["themes"]] == [5, 3]
@@ -208,13 +224,23 @@ def test_payload_has_the_agreed_shape() -> None:
         "note_ids",
         "representatives",
         "rooms",
+        "single_room",
+        "renamed",
+        "hidden",
+        "split_from",
+        "recent",
+        "growth",
     ]
+    assert first["single_room"] is True
+    assert set(payload["map"]) == {n.id for n in notes}
     assert first["id"].startswith("t-")
     assert first["note_ids"] == [f"bikes-{i}" for i in range(5)]
     assert len(first["representatives"]) == 3
     assert set(first["representatives"][0]) == {"id", "text", "room_id"}
     assert first["rooms"] == [{"id": "r1", "count": 5}]
-    assert payload["unthemed"] == [{"id": "x", "text": "Anything else?", "room_id": "r3"}]
+    assert payload["unthemed"] == [
+        {"id": "x", "text": "Anything else?", "room_id": "r3", "distinctness": 1.0}
+    ]
 
 
 def test_mismatched_inputs_are_refused() -> None:

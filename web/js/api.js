@@ -57,7 +57,8 @@ async function call(method, path, body) {
  */
 
 /**
- * @param {{title: string, rooms: number | string[], capacity: number, pseudonym: string}} body
+ * @param {{title: string, rooms: number | string[], capacity: number, pseudonym: string,
+ *          template?: string}} body
  * @returns {Promise<Created>}
  */
 export function createEvent(body) {
@@ -76,12 +77,14 @@ export function getEvent(code) {
  * @param {string} code
  * @param {string} pseudonym
  * @param {string | null} roomId null: the least-full room
+ * @param {"participant" | "table_host"} [role] a table host types for a table in the hall
  * @returns {Promise<Joined>}
  */
-export function joinEvent(code, pseudonym, roomId) {
+export function joinEvent(code, pseudonym, roomId, role = "participant") {
   /** @type {Record<string, string>} */
   const body = { pseudonym };
   if (roomId) body.room_id = roomId;
+  if (role !== "participant") body.role = role;
   return call("POST", `/api/events/${encodeURIComponent(code)}/join`, body);
 }
 
@@ -100,4 +103,15 @@ export function facilitate(code, secret, pseudonym) {
 export function socketUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}/ws`;
+}
+
+/**
+ * @typedef {{name: string, title: string, description: string, suggested_tables: number,
+ *            suggested_capacity: number, steps: {title: string, mode: string,
+ *            duration: number}[]}} Template
+ */
+
+/** @returns {Promise<{templates: Template[]}>} the formats an agenda can start from */
+export function getTemplates() {
+  return call("GET", "/api/templates");
 }

@@ -24,6 +24,7 @@ import { backoffDelay, Pacer } from "./timing.js";
  * - `acked` {entry, note}, `rejected` {entry, error}: outbox entries settled
  * - `room-error` {room, error}
  * - `unreachable` {attempts}: several connection attempts in a row failed before opening
+ * - `frame` any other server frame (agenda, moves, broadcasts, help, people, topics)
  */
 export class TableeSocket extends EventTarget {
   /**
@@ -46,6 +47,8 @@ export class TableeSocket extends EventTarget {
     /** @type {Map<string, RoomCursor>} */
     this.rooms = new Map();
     this.wantThemes = false;
+    /** @type {{type: string, payload: Record<string, any>, onAck: (f: Frame) => void}[]} */
+    this.kept = [];
     /** @type {Set<string>} note ids whose outbox entry is on the wire */
     this.inFlight = new Set();
     this.attempt = 0;
@@ -236,6 +239,7 @@ export class TableeSocket extends EventTarget {
         if (frame.ref === undefined) console.warn("server error:", p.code, p.message);
         break;
       default:
+        this.emit("frame", frame);
         break;
     }
   }
@@ -249,6 +253,8 @@ export class TableeSocket extends EventTarget {
     this.heartbeatTimer = setInterval(() => this.beat(), this.heartbeatMs);
     this.setState("open");
     this.emit("hello", hello);
+    // Kept requests first: `event.watch` says where one sits now, before rooms are re-joined.
+    for (const kept of this.kept) this.sendKept(kept);
     for (const cursor of this.rooms.values()) this.join(cursor);
     if (this.wantThemes) this.sendThemesWatch();
   }
@@ -272,6 +278,35 @@ export class TableeSocket extends EventTarget {
     const cursor = new RoomCursor(room);
     this.rooms.set(room, cursor);
     if (this.state === "open") this.join(cursor);
+  }
+
+  /**
+   * Send a request now and again after every reconnect, e.g. `event.watch`: its answer is a
+   * fresh snapshot each time, and it (re)subscribes this connection.
+   * @param {string} type
+   * @param {Record<string, any>} payload
+   * @param {(ack: Frame) => void} onAck
+   */
+  keep(type, payload, onAck) {
+    const kept = { type, payload, onAck };
+    this.kept.push(kept);
+    if (this.state === "open") this.sendKept(kept);
+  }
+
+  /** @param {{type: string, payload: Record<string, any>, onAck: (f: Frame) => void}} kept */
+  sendKept(kept) {
+    this.request(kept.type, kept.payload).then(kept.onAck).catch((error) => {
+      if (error.code !== "disconnected") this.emit("room-error", { room: null, error });
+    });
+  }
+
+  /**
+   * Stop following a room (after moving to another): leave it if still joined.
+   * @param {string} room
+   */
+  unwatchRoom(room) {
+    if (!this.rooms.delete(room)) return;
+    if (this.state === "open") this.request("room.leave", { room }).catch(() => {});
   }
 
   /** Receive `themes.snapshot` now and after each update, across reconnects. */

@@ -4,7 +4,7 @@
 /**
  * @typedef {{id: string, pseudonym: string, role: string}} Member
  * @typedef {{id: string, room_id: string, author: Member, text: string, created_at: string,
- *            updated_at: string, likes: string[]}} Note
+ *            updated_at: string, likes: string[], step_id?: string | null}} Note
  */
 
 export class Wall {

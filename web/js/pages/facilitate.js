@@ -1,17 +1,20 @@
-// The facilitator console: invite details, every table's wall live, new tables, themes.
+// The facilitator console: invite details, every table's wall live, new tables, themes, and
+// running the event: agenda and timer, seating, broadcasts, help calls (console-event.js).
 
 import { facilitate, getEvent, socketUrl } from "../api.js";
 import { Outbox } from "../outbox.js";
 import { cleanCode, lastFacilitated, loadSession, outboxKey, saveSession } from "../session.js";
 import { TableeSocket } from "../socket.js";
 import { byId, h, plural, showOnly } from "../views/dom.js";
+import { mountConsoleEvent } from "../views/console-event.js";
 import { RoomWall } from "../views/room.js";
 import { mountStatus } from "../views/status.js";
-import { renderThemes } from "../views/themes.js";
+import { renderThemes, withPlacement } from "../views/themes.js";
 import { notifier } from "../views/toast.js";
 
 /** @typedef {import("../session.js").Session} Session */
 /** @typedef {import("../api.js").Room} Room */
+/** @typedef {import("../views/room-people.js").RoomPeople} RoomPeople */
 
 const notify = notifier(byId("toast"));
 
@@ -102,9 +105,12 @@ function openConsole(session) {
   const socket = new TableeSocket({ url: socketUrl(), token: session.token, outbox });
   mountStatus(byId("status"), socket, outbox);
 
-  /** @type {Map<string, {room: Room, title: HTMLElement}>} */
+  /** @type {Map<string, {room: Room, title: HTMLElement, people: RoomPeople}>} */
   const cards = new Map();
   const grid = byId("rooms");
+  // Running the event: agenda, timers, seating, broadcasts, help, topics, QR codes.
+  const running = mountConsoleEvent({ socket, notify, code: event.join_code,
+    rooms: () => [...cards.values()].map((c) => c.room) });
 
   /** @param {Room[]} rooms */
   const showRooms = (rooms) => {
@@ -113,26 +119,31 @@ function openConsole(session) {
       if (known) {
         known.room = room;
         known.title.textContent = room.name;
+        known.people.setRoom(room);
         continue;
       }
       const title = h("h3", { text: room.name });
       const count = h("span", { class: "badge" });
       const list = h("ul", { class: "notes compact", "data-testid": "room-notes" });
-      grid.append(h("article",
+      const card = h("article",
         { class: "room-card", "data-room-id": room.id, "data-testid": "room" },
-        h("div", { class: "row spread" }, title, count), list));
-      cards.set(room.id, { room, title });
-      new RoomWall({
+        h("div", { class: "row spread" }, title, count), list);
+      grid.append(card);
+      const people = running.decorate(card, room);
+      cards.set(room.id, { room, title, people });
+      running.track(new RoomWall({
         room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
-        emptyText: "No notes yet.",
+        emptyText: "No notes yet.", filter: running.noteFilter(),
         onChange: (wall) => {
           const present = [...wall.members.values()].filter((m) => m.id !== me.id).length;
           count.textContent = `${plural(present, "person", "people")} · `
             + plural(wall.notes.size, "note", "notes");
+          people.setWall(wall.members, wall.notes);
         },
-      });
+      }));
       socket.watchRoom(room.id);
     }
+    running.roomsChanged();
   };
   /** @param {string} id @returns {string} */
   const roomName = (id) => cards.get(id)?.room.name ?? "a table";
@@ -144,9 +155,26 @@ function openConsole(session) {
   socket.addEventListener("hello", (ev) => showRooms(detail(ev).rooms || []));
   socket.addEventListener("rooms", (ev) => showRooms(detail(ev) || []));
   let themesSeen = false;
+  // Live themes: each snapshot, each note placed in between, and the facilitator's edits.
+  /** @type {import("../views/themes.js").Themes | null} */
+  let themesNow = null;
+  /** @type {import("../views/themes.js").Steer} */
+  const steer = (type, payload) => {
+    socket.request(type, payload).catch((err) => notify(`Themes: ${err.message}`));
+  };
+  const drawThemes = () => renderThemes(byId("themes"), themesNow, roomName,
+    { steer, roomCount: cards.size });
   socket.addEventListener("themes", (ev) => {
     themesSeen = true;
-    renderThemes(byId("themes"), detail(ev), roomName);
+    themesNow = detail(ev);
+    drawThemes();
+  });
+  socket.addEventListener("frame", (ev) => {
+    const frame = detail(ev);
+    if (frame?.type === "themes.assigned" && themesNow) {
+      themesNow = withPlacement(themesNow, frame.payload);
+      drawThemes();
+    }
   });
   socket.addEventListener("themes-watch", (ev) => {
     if (detail(ev)?.worker === false && !themesSeen) {

@@ -1,6 +1,6 @@
 // The landing page: create an event (and become its facilitator) or go to a join code.
 
-import { createEvent } from "../api.js";
+import { createEvent, getTemplates } from "../api.js";
 import { byId, h } from "../views/dom.js";
 import { cleanCode, lastFacilitated, saveSession } from "../session.js";
 
@@ -37,11 +37,13 @@ createForm.addEventListener("submit", async (ev) => {
   button.disabled = true;
   createError.hidden = true;
   try {
+    const template = String(data.get("template") ?? "");
     const created = await createEvent({
       title: String(data.get("title")).trim(),
       rooms,
       capacity: Number(data.get("capacity")),
       pseudonym: String(data.get("pseudonym")).trim(),
+      ...(template ? { template } : {}),
     });
     saveSession("facilitator", {
       event: created.event, rooms: created.rooms, token: created.token,
@@ -65,3 +67,23 @@ if (last) {
     h("a", { href, text: `open its console (${last})` }), ".");
   resume.hidden = false;
 }
+
+// The formats, each suggesting a table layout until the facilitator types their own.
+const templateSelect = /** @type {HTMLSelectElement} */ (byId("create-template"));
+const tablesInput = /** @type {HTMLInputElement} */ (byId("create-tables"));
+const capacityInput = /** @type {HTMLInputElement} */ (byId("create-capacity"));
+let layoutTouched = false;
+tablesInput.addEventListener("input", () => { layoutTouched = true; });
+capacityInput.addEventListener("input", () => { layoutTouched = true; });
+getTemplates().then(({ templates }) => {
+  templateSelect.append(...templates.map((t) => h("option", { value: t.name, text: t.title,
+    title: t.description })));
+  templateSelect.addEventListener("change", () => {
+    const chosen = templates.find((t) => t.name === templateSelect.value);
+    if (!chosen || layoutTouched) return;
+    if (chosen.suggested_tables > 0) tablesInput.value = String(chosen.suggested_tables);
+    capacityInput.value = String(chosen.suggested_capacity);
+  });
+}).catch(() => {
+  // Without the list, events start without an agenda; the console can load one later.
+});

@@ -4,14 +4,21 @@ import { ApiError, getEvent, joinEvent, socketUrl } from "../api.js";
 import { Outbox } from "../outbox.js";
 import { cleanCode, forgetSession, loadSession, outboxKey, saveSession } from "../session.js";
 import { TableeSocket } from "../socket.js";
+import { EventState } from "../event-state.js";
 import { composer } from "../views/composer.js";
-import { byId, showOnly } from "../views/dom.js";
+import { byId, h, showOnly } from "../views/dom.js";
+import { Notices } from "../views/notices.js";
 import { renderRoomPicker } from "../views/rooms.js";
 import { RoomWall } from "../views/room.js";
 import { mountStatus } from "../views/status.js";
+import { mountStepCard } from "../views/step.js";
+import { TableActions } from "../views/table-actions.js";
 import { notifier } from "../views/toast.js";
 
 /** @typedef {import("../session.js").Session} Session */
+/** @typedef {import("../api.js").Room} Room */
+/** @typedef {import("../api.js").Participant} Participant */
+/** @typedef {import("../views/notes.js").ShownNote} ShownNote */
 
 const joinView = byId("join-view");
 const wallView = byId("wall-view");
@@ -65,6 +72,7 @@ async function askSeat(code, pseudonym = "") {
     line.hidden = false;
     renderRoomPicker(byId("room-picker"), rooms);
     joinForm.dataset.code = event.join_code;
+    showScannedTable(rooms);
     showOnly(joinForm, codeForm);
     const name = /** @type {HTMLInputElement} */ (byId("pseudonym"));
     if (pseudonym) name.value = pseudonym;
@@ -79,19 +87,47 @@ async function askSeat(code, pseudonym = "") {
 }
 
 /**
- * Open the wall of the participant's table.
+ * A table's QR code (`/join/CODE?room=ID`, `&as=host` for its host) seats you at that table:
+ * the picker gives way to the table's name.
+ * @param {Room[]} rooms
+ */
+function showScannedTable(rooms) {
+  const { room, host } = scannedTable();
+  const table = rooms.find((r) => r.id === room);
+  const picker = byId("room-picker");
+  const line = byId("scanned-table");
+  joinForm.dataset.role = host ? "table_host" : "participant";
+  if (!table) {
+    picker.hidden = false;
+    line.hidden = true;
+    return;
+  }
+  const radio = /** @type {HTMLInputElement | null} */ (
+    picker.querySelector(`input[value="${CSS.escape(table.id)}"]`));
+  if (radio) radio.checked = true;
+  picker.hidden = true;
+  line.textContent = host ? `You are joining ${table.name} as its table host: you type what the `
+    + "people at the table agree on." : `You are joining ${table.name}.`;
+  line.hidden = false;
+}
+
+/** @returns {{room: string | null, host: boolean}} the table a scanned link names */
+function scannedTable() {
+  const params = new URLSearchParams(location.search);
+  return { room: params.get("room"), host: params.get("as") === "host" };
+}
+
+/**
+ * Open the wall of the participant's table, and follow the event: the step and its countdown,
+ * broadcasts, and moves to another table.
  * @param {Session} session
  */
 function enterWall(session) {
   showOnly(wallView, joinView);
   current = session;
   const me = session.participant;
-  const room = /** @type {string} */ (me.room_id);
-  const roomName = (/** @type {{id: string, name: string}[]} */ rooms) => {
-    const r = rooms.find((x) => x.id === room);
-    if (r) byId("room-name").textContent = r.name;
-  };
-  roomName(session.rooms);
+  /** @type {Room[]} */
+  let rooms = session.rooms;
   byId("event-title").textContent = `${session.event.title} · code ${session.event.join_code}`;
   document.title = `Tablée: ${session.event.title}`;
 
@@ -99,23 +135,150 @@ function enterWall(session) {
   socket = new TableeSocket({ url: socketUrl(), token: session.token, outbox });
   const live = socket;
   mountStatus(byId("status"), live, outbox);
+  const state = new EventState();
+  const notices = new Notices(byId("notices"));
+  mountStepCard(byId("step-slot"), state, { tablesText: "At your table" });
+  const actions = new TableActions(byId("table-actions"),
+    { socket: live, state, notify, role: me.role });
+  const earlier = /** @type {HTMLInputElement} */ (byId("earlier-steps"));
+
+  /** @type {string} */
+  let room = /** @type {string} */ (me.room_id);
+  /** @type {RoomWall | null} */
+  let wall = null;
+  // Each step has its own wall; earlier steps' notes stay a tick away.
+  const stepFilter = () => {
+    const step = state.agenda.current.step;
+    if (!step || earlier.checked) return undefined;
+    return (/** @type {ShownNote} */ n) => Boolean(n.pending) || n.step_id === step;
+  };
+  const showRoom = () => {
+    const r = rooms.find((x) => x.id === room);
+    byId("room-name").textContent = r ? r.name : "Your table";
+    const host = me.role === "table_host";
+    byId("role-line").textContent = host
+      ? "You are this table's host: type what the people at your table agree on." : "";
+    byId("role-line").hidden = !host;
+  };
+  /** @param {string} id */
+  const openWall = (id) => {
+    wall?.close();
+    if (room !== id) live.unwatchRoom(room);
+    room = id;
+    const list = h("ul", { id: "notes", class: "notes", "aria-live": "polite",
+      "data-testid": "notes" });
+    byId("notes").replaceWith(list);
+    wall = new RoomWall({
+      room: id, socket: live, outbox, me: me.id, pseudonym: me.pseudonym,
+      list, members: byId("members"), notify, filter: stepFilter(),
+      onChange: (w) => { byId("member-count").textContent = String(w.members.size); },
+    });
+    live.watchRoom(id);
+    actions.setRoom(id, rooms);
+    showRoom();
+  };
+  /**
+   * @param {Participant} participant as stored now
+   * @param {Room | null} info the new room
+   * @param {string} [reason]
+   */
+  const moved = (participant, info, reason) => {
+    if (info && info.name) rooms = [...rooms.filter((r) => r.id !== info.id), info];
+    Object.assign(me, participant);
+    saveSession("participant", { ...session, participant: me, rooms });
+    if (!participant.room_id || participant.room_id === room) return;
+    openWall(participant.room_id);
+    const name = rooms.find((r) => r.id === room)?.name ?? "another table";
+    const why = reason === "chosen" ? `You are now at ${name}.`
+      : `You have been moved to ${name}.`;
+    notices.show("moved", why, { detail: reason === "assigned"
+      ? "The tables were mixed for this step. Your earlier notes stay where you wrote them."
+      : "Your earlier notes stay at the table where you wrote them." });
+  };
+
   const slot = byId("composer-slot");
   slot.replaceChildren(composer((text) => live.post(room, text)));
-  new RoomWall({
-    room, socket: live, outbox, me: me.id, pseudonym: me.pseudonym,
-    list: byId("notes"), members: byId("members"), notify,
-    onChange: (wall) => { byId("member-count").textContent = String(wall.members.size); },
+  earlier.addEventListener("change", () => wall?.setFilter(stepFilter()));
+  let shownStep = /** @type {string | null} */ (null);
+  state.subscribe(() => {
+    wall?.setFilter(stepFilter());
+    const step = state.agenda.current.step;
+    if (step !== shownStep) {
+      shownStep = step;
+      notices.clear("step");
+    }
   });
+
   /** @param {Event} ev @returns {any} */
   const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
-  live.addEventListener("hello", (ev) => roomName(detail(ev).rooms || []));
-  live.addEventListener("rooms", (ev) => roomName(detail(ev) || []));
+  live.addEventListener("hello", (ev) => {
+    rooms = detail(ev).rooms || rooms;
+    showRoom();
+    actions.setRooms(rooms);
+  });
+  live.addEventListener("rooms", (ev) => {
+    rooms = detail(ev) || rooms;
+    showRoom();
+    actions.setRooms(rooms);
+  });
   live.addEventListener("room-error", (ev) => {
-    const { error } = detail(ev);
-    notify(`This table cannot be opened: ${error.message}`);
+    const { room: failed, error } = detail(ev);
+    if (failed && failed !== room) return; // a table left behind after a move
+    notify(failed ? `This table cannot be opened: ${error.message}` : error.message);
   });
   live.addEventListener("unreachable", () => checkSeat(session, live));
-  live.watchRoom(room);
+  live.keep("event.watch", {}, (ack) => {
+    const p = ack.payload;
+    state.setAgenda(p.agenda);
+    if (p.participant.role !== me.role) {
+      me.role = p.participant.role;
+      actions.role = me.role;
+      showRoom();
+    }
+    moved(p.participant, null, "moved");
+    const latest = (p.broadcasts || [])[0];
+    if (latest) notices.broadcast(latest);
+    actions.setHelp(Boolean(p.help));
+  });
+  live.addEventListener("frame", (ev) => {
+    const frame = detail(ev);
+    const p = frame.payload;
+    switch (frame.type) {
+      case "agenda.state":
+        state.setAgenda(p);
+        break;
+      case "step.warning":
+        notices.show("step", "One minute left in this step.", { tone: "warn" });
+        break;
+      case "step.ended":
+        notices.show("step", p.recalled ? "Time is up: everyone back to plenary."
+          : "Time is up for this step.", { tone: "warn" });
+        break;
+      case "broadcast":
+        notices.broadcast(p);
+        break;
+      case "moved":
+        moved(p.participant, p.room, p.reason);
+        break;
+      case "help.updated":
+        if (p.room === room) actions.setHelp(Boolean(p.help));
+        break;
+      case "people.updated": {
+        const mine = (p.people || []).find((/** @type {Participant} */ x) => x.id === me.id);
+        if (mine) {
+          me.role = mine.role;
+          actions.role = mine.role;
+          saveSession("participant", { ...session, participant: me, rooms });
+          showRoom();
+          actions.render();
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  });
+  openWall(room);
   live.start();
 }
 
@@ -135,7 +298,8 @@ async function checkSeat(session, live) {
   forgetSession("participant", session.event.join_code);
   try {
     const joined = await joinEvent(session.event.join_code, session.participant.pseudonym,
-      session.participant.room_id);
+      session.participant.room_id,
+      session.participant.role === "table_host" ? "table_host" : "participant");
     const old = new Outbox(outboxKey(session.participant.id));
     const fresh = new Outbox(outboxKey(joined.participant.id));
     const room = /** @type {string} */ (joined.participant.room_id);
@@ -166,8 +330,9 @@ joinForm.addEventListener("submit", async (ev) => {
   button.disabled = true;
   showError("");
   try {
+    const role = joinForm.dataset.role === "table_host" ? "table_host" : "participant";
     const joined = await joinEvent(code, String(data.get("pseudonym")).trim(),
-      String(data.get("room") ?? "") || null);
+      String(data.get("room") ?? "") || null, role);
     saveSession("participant", joined);
     enterWall(joined);
   } catch (err) {

@@ -6,14 +6,15 @@ import { NOTE_MAX_CHARS } from "../protocol.js";
 /**
  * Build the note form. Ctrl+Enter (or ⌘+Enter) posts too.
  * @param {(text: string) => void} onPost called with the trimmed text
+ * @param {string} [id] the text area's id, when a page has several composers
  * @returns {HTMLFormElement}
  */
-export function composer(onPost) {
+export function composer(onPost, id = "note-text") {
   const area = /** @type {HTMLTextAreaElement} */ (h("textarea", {
-    id: "note-text", name: "text", rows: "3", maxlength: String(NOTE_MAX_CHARS),
-    placeholder: "Write an idea, a question, a concern…", "aria-describedby": "note-count",
+    id, name: "text", rows: "3", maxlength: String(NOTE_MAX_CHARS),
+    placeholder: "Write an idea, a question, a concern…", "aria-describedby": `${id}-count`,
   }));
-  const count = h("span", { id: "note-count", class: "counter", "aria-live": "off" });
+  const count = h("span", { id: `${id}-count`, class: "counter", "aria-live": "off" });
   const button = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "button",
     text: "Post note" }));
   const updateCount = () => {
@@ -32,7 +33,7 @@ export function composer(onPost) {
   };
   const form = /** @type {HTMLFormElement} */ (h("form",
     { class: "composer", "aria-label": "New note", onsubmit: submit },
-    h("label", { for: "note-text", class: "label", text: "Your note" }),
+    h("label", { for: id, class: "label", text: "Your note" }),
     area,
     h("div", { class: "row spread" }, count, button)));
   area.addEventListener("input", updateCount);

@@ -90,6 +90,9 @@ export class NoteList {
     const edited = note.updated_at && note.updated_at !== note.created_at && !note.pending;
     const meta = h("p", { class: "note-meta" },
       h("span", { class: "note-author", text: mine ? `${author} (you)` : author }),
+      // A table host types what a table in the hall agreed on.
+      note.author?.role === "table_host"
+        ? h("span", { class: "note-table", text: "for the table" }) : null,
       h("time", { datetime: note.created_at, text: shortTime(note.created_at) }),
       edited ? h("span", { class: "note-edited", text: "edited" }) : null,
       note.pending ? h("span", { class: "badge badge-waiting", text: "waiting to send" }) : null);

@@ -14,11 +14,11 @@ export class RoomWall {
    * @param {{room: string, socket: TableeSocket, outbox: Outbox, me: string, moderator?: boolean,
    *          pseudonym?: string, canLike?: boolean, list: HTMLElement, members?: HTMLElement,
    *          notify: (message: string) => void, onChange?: (wall: Wall) => void,
-   *          emptyText?: string}} options
+   *          emptyText?: string, filter?: (note: ShownNote) => boolean}} options
    */
   constructor({ room, socket, outbox, me, moderator = false, pseudonym = "You", canLike = true,
     list, members, notify, onChange,
-    emptyText = "No notes yet. The first idea is often the bravest." }) {
+    emptyText = "No notes yet. The first idea is often the bravest.", filter }) {
     this.room = room;
     this.socket = socket;
     this.outbox = outbox;
@@ -29,6 +29,11 @@ export class RoomWall {
     this.onChange = onChange;
     this.wall = new Wall();
     this.loaded = false;
+    /** @type {((note: ShownNote) => boolean) | undefined} which notes to show (e.g. this step's) */
+    this.filter = filter;
+    // Everything this wall listens to, so close() can let go of it all.
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
     this.list = new NoteList(list, {
       me,
       moderator,
@@ -42,7 +47,7 @@ export class RoomWall {
     const on = (type, fn) => socket.addEventListener(type, (ev) => {
       const detail = /** @type {CustomEvent} */ (ev).detail;
       if (detail?.room === room || detail?.entry?.room === room) fn(detail);
-    });
+    }, { signal });
     on("snapshot", (d) => {
       this.loaded = true;
       this.wall.reset(d.notes, d.members);
@@ -53,8 +58,10 @@ export class RoomWall {
     on("presence", (d) => { this.wall.presence(d.joins, d.leaves); this.render(); });
     on("acked", (d) => { if (d.note) this.wall.acknowledge(d.note); this.render(); });
     on("rejected", (d) => notify(`A note could not be saved: ${d.error.message}`));
-    socket.addEventListener("status", () => this.list.setConnected(socket.state === "open"));
-    outbox.subscribe(() => this.render());
+    socket.addEventListener("status", () => this.list.setConnected(socket.state === "open"),
+      { signal });
+    const unsubscribe = outbox.subscribe(() => this.render());
+    signal.addEventListener("abort", unsubscribe);
     this.list.setConnected(socket.state === "open");
     this.render();
   }
@@ -73,8 +80,23 @@ export class RoomWall {
           created_at: at, updated_at: at, likes: [], pending: true });
       }
     }
-    return [...notes.values()].sort((a, b) =>
+    const shown = this.filter ? [...notes.values()].filter(this.filter) : [...notes.values()];
+    return shown.sort((a, b) =>
       a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0);
+  }
+
+  /**
+   * Show only the notes `filter` accepts (all, without one), e.g. the current step's.
+   * @param {((note: ShownNote) => boolean) | undefined} filter
+   */
+  setFilter(filter) {
+    this.filter = filter;
+    this.render();
+  }
+
+  /** Stop following the room: this wall is not drawn or updated any more. */
+  close() {
+    this.abort.abort();
   }
 
   /** @returns {string} */

@@ -1,61 +1,156 @@
-// The facilitator's themes panel, redrawn from each `themes.snapshot`.
+// The facilitator's themes panel, redrawn from each `themes.snapshot` (and patched by each
+// `themes.assigned` in between); with `steer`, a facilitator can rename, merge, split and
+// hide themes from it.
 
 import { h, plural } from "./dom.js";
+import { growthChart, themeColour, themeMap } from "./theme_map.js";
 
 /**
- * @typedef {{id: string, text: string, room_id: string}} NoteRef
+ * @typedef {{id: string, text: string, room_id: string, distinctness?: number}} NoteRef
  * @typedef {{id: string, label: string, keywords: string[], size: number, note_ids: string[],
- *            representatives: NoteRef[], rooms: {id: string, count: number}[]}} Theme
- * @typedef {{version: number, n_notes: number, themes: Theme[], unthemed: NoteRef[]}} Themes
+ *            representatives: NoteRef[], rooms: {id: string, count: number}[],
+ *            single_room?: boolean, renamed?: boolean, hidden?: boolean,
+ *            split_from?: string | null, recent?: number, growth?: number[]}} Theme
+ * @typedef {{version: number, n_notes: number, n_rooms?: number, themes: Theme[],
+ *            unthemed: NoteRef[], map?: Record<string, number[]>,
+ *            lineage?: {version: number, kind: string, theme: string, other: string}[]}} Themes
+ * @typedef {(type: string, payload: Record<string, unknown>) => void} Steer
  */
 
 /**
  * @param {HTMLElement} root
  * @param {Themes | null} themes null: nothing received yet
  * @param {(roomId: string) => string} roomName
+ * @param {{steer?: Steer, roomCount?: number}} [options]
  */
-export function renderThemes(root, themes, roomName) {
+export function renderThemes(root, themes, roomName, options = {}) {
   if (!themes) {
     root.replaceChildren(h("p", { class: "muted", text: "Waiting for the first notes…" }));
     return;
   }
+  const rooms = options.roomCount || themes.n_rooms || 0;
   const counts = `${plural(themes.themes.length, "theme", "themes")} from `
     + plural(themes.n_notes, "note", "notes");
   const summary = h("p", { class: "muted", "data-testid": "themes-summary", text: counts });
+  const labels = new Map(themes.themes.map((t) => [t.id, t.label]));
+  const visible = themes.themes.filter((t) => !t.hidden);
+  const hidden = themes.themes.filter((t) => t.hidden);
   const list = h("ol", { class: "themes", "data-testid": "themes" },
-    ...themes.themes.map((t) => themeCard(t, roomName)));
+    ...visible.map((t) => themeCard(t, themes.themes.indexOf(t), themes.themes, labels, rooms,
+      roomName, options.steer)));
   const unthemed = themes.unthemed || [];
-  const rest = h("section", { class: "unthemed", "aria-label": "Notes without a theme" },
-    h("h3", { text: `Unthemed (${unthemed.length})` }),
+  const rest = h("section", { class: "unthemed", "aria-label": "Unique ideas" },
+    h("h3", { text: `Unique ideas (${unthemed.length})` }),
     unthemed.length
       ? h("ul", { class: "quotes", "data-testid": "unthemed" },
         ...unthemed.map((n) => quote(n, roomName)))
       : h("p", { class: "muted", text: "Every note belongs to a theme." }));
   const none = h("p", { class: "muted",
     text: "No theme yet: themes appear once several notes say similar things." });
-  root.replaceChildren(summary, themes.themes.length ? list : none, rest);
+  const hiddenList = hidden.length
+    ? h("details", { class: "hidden-themes" },
+      h("summary", { text: `Hidden (${hidden.length})` }),
+      h("ul", {}, ...hidden.map((t) => h("li", {},
+        h("span", { text: `${t.label} (${t.size}) ` }),
+        options.steer
+          ? h("button", { type: "button", class: "link", text: "Show",
+            onclick: () => options.steer?.("themes.hide", { theme: t.id, hidden: false }) })
+          : null))))
+    : null;
+  const map = themes.map && Object.keys(themes.map).length ? themeMap(themes) : null;
+  root.replaceChildren(summary, map, themes.themes.length ? list : none, hiddenList, rest);
 }
 
 /**
  * @param {Theme} t
+ * @param {number} index its position, which sets its colour on the map
+ * @param {Theme[]} all
+ * @param {Map<string, string>} labels
+ * @param {number} rooms rooms that wrote notes
  * @param {(roomId: string) => string} roomName
+ * @param {Steer} [steer]
  * @returns {HTMLElement}
  */
-function themeCard(t, roomName) {
-  return h("li", { class: "theme", "data-theme-id": t.id },
+function themeCard(t, index, all, labels, rooms, roomName, steer) {
+  const colour = themeColour(index);
+  const from = t.rooms?.length
+    ? `${plural(t.rooms.length, "table", "tables")}${rooms ? ` of ${rooms}` : ""}: `
+      + t.rooms.map((r) => `${roomName(r.id)} (${r.count})`).join(", ")
+    : "";
+  const flags = [
+    t.single_room ? h("span", { class: "badge warn", text: "one table only" }) : null,
+    t.recent ? h("span", { class: "badge", text: `+${t.recent} in 5 min` }) : null,
+    t.renamed ? h("span", { class: "badge muted", text: "renamed" }) : null,
+  ];
+  return h("li", { class: "theme", "data-theme-id": t.id, style: `border-left: 4px solid ${colour}` },
     h("div", { class: "row spread" },
       h("h3", { class: "theme-label", text: t.label }),
       h("span", { class: "badge", text: plural(t.size, "note", "notes") })),
+    h("div", { class: "row" }, ...flags, growthChart(t.growth || [], colour)),
+    t.split_from
+      ? h("p", { class: "muted lineage", text: `Split from “${labels.get(t.split_from) || "an earlier theme"}”` })
+      : null,
     t.keywords?.length
       ? h("ul", { class: "keywords", "aria-label": "Keywords" },
         ...t.keywords.map((k) => h("li", { text: k })))
       : null,
     h("ul", { class: "quotes", "aria-label": "Representative notes" },
       ...(t.representatives || []).map((n) => quote(n, roomName))),
-    t.rooms?.length
-      ? h("p", { class: "theme-rooms muted",
-        text: "From " + t.rooms.map((r) => `${roomName(r.id)} (${r.count})`).join(", ") })
-      : null);
+    from ? h("p", { class: "theme-rooms muted", text: from }) : null,
+    steer ? steering(t, all, steer) : null);
+}
+
+/**
+ * @param {Theme} t
+ * @param {Theme[]} all
+ * @param {Steer} steer
+ */
+function steering(t, all, steer) {
+  const others = all.filter((o) => o.id !== t.id && !o.hidden);
+  const merge = h("select", { "aria-label": `Merge “${t.label}” into…`,
+    onchange: (/** @type {Event} */ ev) => {
+      const into = /** @type {HTMLSelectElement} */ (ev.target).value;
+      if (into) steer("themes.merge", { theme: t.id, into });
+    } },
+  h("option", { value: "", text: "Merge into…" }),
+  ...others.map((o) => h("option", { value: o.id, text: o.label })));
+  return h("div", { class: "row steer" },
+    h("button", { type: "button", class: "link", text: "Rename",
+      onclick: () => {
+        const label = window.prompt("New name for this theme", t.label);
+        if (label && label.trim()) steer("themes.rename", { theme: t.id, label: label.trim() });
+      } }),
+    h("button", { type: "button", class: "link", text: "Split",
+      onclick: () => steer("themes.split", { theme: t.id }) }),
+    h("button", { type: "button", class: "link", text: "Hide",
+      onclick: () => steer("themes.hide", { theme: t.id, hidden: true }) }),
+    others.length ? merge : null);
+}
+
+/**
+ * The themes with one note placed by `themes.assigned`, until the next snapshot.
+ * @param {Themes} themes
+ * @param {{note: string, theme: string | null, xy: number[] | null, text: string,
+ *          room_id: string}} placed
+ * @returns {Themes}
+ */
+export function withPlacement(themes, placed) {
+  const known = themes.themes.some((t) => t.note_ids.includes(placed.note))
+    || themes.unthemed.some((n) => n.id === placed.note);
+  if (known) return themes;
+  const map = { ...(themes.map || {}) };
+  if (placed.xy) map[placed.note] = placed.xy;
+  const note = { id: placed.note, text: placed.text, room_id: placed.room_id };
+  const target = themes.themes.find((t) => t.id === placed.theme);
+  return {
+    ...themes,
+    n_notes: themes.n_notes + 1,
+    map,
+    themes: themes.themes.map((t) => t === target
+      ? { ...t, size: t.size + 1, note_ids: [...t.note_ids, placed.note], recent: (t.recent || 0) + 1 }
+      : t),
+    unthemed: target ? themes.unthemed : [note, ...themes.unthemed],
+  };
 }
 
 /**

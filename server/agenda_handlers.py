@@ -1,0 +1,228 @@
+"""Messages that run the agenda: follow it, set or load it, start, pause, extend and end steps.
+
+Each change is computed by the pure `agenda` module from a fresh read and written only if
+nobody changed the agenda meanwhile (else read again, up to a few times). The step's timer is
+re-armed from what was written; when it fires, `tick` decides from a fresh read again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+
+from . import agenda as rules
+from . import protocol
+from .agenda import Agenda, Effect, Step
+from .assignment import STRATEGIES, Strategy
+from .context import AppContext
+from .event_fanout import agenda_payload, apply_moves, person_channel, publish_agenda
+from .hub import Connection
+from .protocol import ClientMessage, ErrorCode, ProtocolError
+from .rooms import STAFF_ROLES, check_staff
+from .store.agenda import load_agenda, save_agenda
+from .store.notices import open_help, recent_broadcasts
+from .store.seating import seat_for_step
+from .templates import TemplateError, load_templates
+
+Change = Callable[[Agenda, float], tuple[Agenda, list[Effect]]]
+ATTEMPTS = 5
+STRATEGY_OF: dict[str, Strategy] = {s: s for s in STRATEGIES}  # "keep", "self_select": none
+
+
+def _new_step_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def change_agenda(ctx: AppContext, event_id: str, change: Change) -> Agenda:
+    """Apply `change` to the stored agenda, publish the result and re-arm the timer."""
+    for _ in range(ATTEMPTS):
+        before = await load_agenda(ctx.store, event_id)
+        after, effects = change(before, time.time())
+        if await save_agenda(ctx.store, before, after):
+            if after.version != before.version:
+                await publish_agenda(ctx, after, effects)
+            arm(ctx, after)
+            return after
+    raise ProtocolError(ErrorCode.CONFLICT, "the agenda was changing meanwhile; try again")
+
+
+def arm(ctx: AppContext, agenda: Agenda) -> None:
+    event_id = agenda.event_id
+
+    async def fire() -> None:
+        await tick(ctx, event_id)
+
+    ctx.timers.arm(event_id, rules.next_deadline(agenda), fire)
+
+
+async def tick(ctx: AppContext, event_id: str) -> None:
+    """The step's deadline came: warn or end, unless the agenda says nothing is due."""
+    await change_agenda(ctx, event_id, rules.tick)
+
+
+def _ensure_armed(ctx: AppContext, agenda: Agenda) -> None:
+    # After a restart, or on a process that did not start the step: follow its clock too.
+    # Should both wake up, the versioned write lets only one of them act.
+    if rules.next_deadline(agenda) is not None and not ctx.timers.armed(agenda.event_id):
+        arm(ctx, agenda)
+
+
+def _ack(conn: Connection, msg: ClientMessage, agenda: Agenda) -> None:
+    conn.offer(protocol.ack_frame(msg.ref, {"agenda": agenda_payload(agenda)}))
+
+
+async def event_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    # Seats may have changed since the socket opened (on another process): read them again.
+    fresh = await ctx.store.participant(conn.participant.id)
+    if fresh is not None:
+        conn.participant = fresh
+    me = conn.participant
+    if person_channel(me.id) not in conn.channels:
+        await ctx.hub.listen(conn, person_channel(me.id))
+    agenda = await load_agenda(ctx.store, me.event_id)
+    _ensure_armed(ctx, agenda)
+    broadcasts = await recent_broadcasts(
+        ctx.store, me.event_id, me.room_id, everything=me.role in STAFF_ROLES
+    )
+    help_ = await open_help(ctx.store, me.event_id, me.room_id) if me.room_id else []
+    payload = {
+        "agenda": agenda_payload(agenda),
+        "participant": me.to_wire(),
+        "broadcasts": [b.to_wire() for b in broadcasts],
+        "help": help_[0].to_wire() if help_ else None,
+    }
+    conn.offer(protocol.ack_frame(msg.ref, payload))
+
+
+def _steps_from(agenda: Agenda, given: list[protocol.StepIn]) -> list[Step]:
+    known = {s.id for s in agenda.steps}
+    steps = []
+    for s in given:
+        if s.id is not None and s.id not in known:
+            raise ProtocolError(ErrorCode.INVALID, f"no step {s.id!r} in this agenda")
+        steps.append(
+            Step(
+                s.id or _new_step_id(),
+                s.title,
+                s.prompt,
+                s.mode,
+                s.duration,
+                s.assign,
+                s.recall,
+                s.topics,
+            )
+        )
+    return steps
+
+
+async def agenda_set(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    p = msg.payload
+    assert isinstance(p, protocol.AgendaSet)
+    check_staff(conn.participant, "change the agenda")
+
+    def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
+        return rules.set_steps(agenda, _steps_from(agenda, p.steps)), []
+
+    _ack(conn, msg, await change_agenda(ctx, conn.participant.event_id, change))
+
+
+async def agenda_load(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    p = msg.payload
+    assert isinstance(p, protocol.AgendaLoad)
+    check_staff(conn.participant, "load a template")
+    _ack(conn, msg, await load_template(ctx, conn.participant.event_id, p.template))
+
+
+def template_steps(name: str) -> list[Step]:
+    """A template's steps with fresh ids, or not_found."""
+    try:
+        template = load_templates().get(name)
+    except TemplateError as exc:
+        raise ProtocolError(ErrorCode.INTERNAL, str(exc)) from None
+    if template is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no template named {name!r}")
+    return template.instantiate(_new_step_id)
+
+
+async def load_template(ctx: AppContext, event_id: str, name: str) -> Agenda:
+    """Replace the agenda with a template's steps (the running step cannot be taken away)."""
+    steps = template_steps(name)
+
+    def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
+        return rules.set_steps(agenda, steps), []
+
+    return await change_agenda(ctx, event_id, change)
+
+
+async def step_start(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    p = msg.payload
+    assert isinstance(p, protocol.StepStart)
+    check_staff(conn.participant, "start a step")
+    event_id = conn.participant.event_id
+    step = (await load_agenda(ctx.store, event_id)).step(p.step)
+    if step is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "no such step in the agenda")
+    if step.mode == "breakouts":
+        # Seat people first: if they cannot be seated, the step does not start.
+        strategy = STRATEGY_OF.get(step.assign)
+        moves = await seat_for_step(ctx.store, event_id, step.id, strategy, random.Random())
+        await apply_moves(ctx, event_id, moves)
+
+    def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
+        return rules.start(agenda, step.id, now), []
+
+    _ack(conn, msg, await change_agenda(ctx, event_id, change))
+
+
+async def step_pause(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    check_staff(conn.participant, "pause a step")
+    agenda = await change_agenda(
+        ctx, conn.participant.event_id, lambda a, now: (rules.pause(a, now), [])
+    )
+    _ack(conn, msg, agenda)
+
+
+async def step_resume(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    check_staff(conn.participant, "resume a step")
+    agenda = await change_agenda(
+        ctx, conn.participant.event_id, lambda a, now: (rules.resume(a, now), [])
+    )
+    _ack(conn, msg, agenda)
+
+
+async def step_adjust(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    p = msg.payload
+    assert isinstance(p, protocol.StepAdjust)
+    check_staff(conn.participant, "change a step's time")
+
+    def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
+        # Shortened to nothing: the end follows in the same write.
+        return rules.tick(rules.adjust(agenda, p.seconds, now), now)
+
+    _ack(conn, msg, await change_agenda(ctx, conn.participant.event_id, change))
+
+
+async def step_end(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    p = msg.payload
+    assert isinstance(p, protocol.StepEnd)
+    check_staff(conn.participant, "end a step")
+
+    def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
+        after, ended = rules.end(agenda, now, p.recall)
+        return after, [ended]
+
+    _ack(conn, msg, await change_agenda(ctx, conn.participant.event_id, change))
+
+
+async def seating_set(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    p = msg.payload
+    assert isinstance(p, protocol.SeatingSet)
+    check_staff(conn.participant, "open or close free seating")
+    agenda = await change_agenda(
+        ctx,
+        conn.participant.event_id,
+        lambda a, now: (rules.set_free_seating(a, p.free), []),
+    )
+    _ack(conn, msg, agenda)

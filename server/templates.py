@@ -1,0 +1,115 @@
+"""Ready agendas for the formats facilitators run: one TOML file per format in config/templates/.
+
+A template is a title, a description, a suggested table layout and its steps. Loading one into
+an event gives each step a fresh id. Parsing is pure; only `load_templates` reads files.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from .agenda import ASSIGNS, MAX_DURATION_SECONDS, MAX_STEPS, MODES, Assign, Mode, Step
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "config" / "templates"
+STEP_KEYS = frozenset({"title", "prompt", "mode", "minutes", "assign", "recall", "topics"})
+
+
+class TemplateError(ValueError):
+    """A template file that does not describe an agenda; the message names the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    name: str
+    title: str
+    description: str
+    suggested_tables: int
+    suggested_capacity: int
+    steps: tuple[Step, ...]  # ids are placeholders until `instantiate`
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "suggested_tables": self.suggested_tables,
+            "suggested_capacity": self.suggested_capacity,
+            "steps": [
+                {"title": s.title, "mode": s.mode, "duration": s.duration} for s in self.steps
+            ],
+        }
+
+    def instantiate(self, new_id: Callable[[], str]) -> list[Step]:
+        return [
+            Step(new_id(), s.title, s.prompt, s.mode, s.duration, s.assign, s.recall, s.topics)
+            for s in self.steps
+        ]
+
+
+def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
+    def fail(problem: str) -> TemplateError:
+        return TemplateError(f"template {name}: {problem}")
+
+    title = doc.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise fail("needs a title")
+    raw_steps = doc.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise fail("needs at least one [[steps]]")
+    if len(raw_steps) > MAX_STEPS:
+        raise fail(f"has more than {MAX_STEPS} steps")
+    steps = [_step(i, raw, fail) for i, raw in enumerate(raw_steps, start=1)]
+    return Template(
+        name=name,
+        title=title.strip(),
+        description=str(doc.get("description", "")).strip(),
+        suggested_tables=int(doc.get("suggested_tables", 4)),
+        suggested_capacity=int(doc.get("suggested_capacity", 8)),
+        steps=tuple(steps),
+    )
+
+
+def _step(i: int, raw: object, fail: Callable[[str], TemplateError]) -> Step:
+    if not isinstance(raw, dict):
+        raise fail(f"step {i} is not a table")
+    unknown = set(raw) - STEP_KEYS
+    if unknown:
+        raise fail(f"step {i} has unknown keys {sorted(unknown)}")
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise fail(f"step {i} needs a title")
+    mode = raw.get("mode", "breakouts")
+    if mode not in MODES:
+        raise fail(f"step {i}: mode must be one of {', '.join(MODES)}")
+    assign = raw.get("assign", "keep")
+    if assign not in ASSIGNS:
+        raise fail(f"step {i}: assign must be one of {', '.join(ASSIGNS)}")
+    minutes = raw.get("minutes", 0)
+    if not isinstance(minutes, int | float) or not 0 <= minutes * 60 <= MAX_DURATION_SECONDS:
+        raise fail(f"step {i}: minutes must be between 0 and {MAX_DURATION_SECONDS // 60}")
+    return Step(
+        id=f"step-{i}",
+        title=title.strip(),
+        prompt=str(raw.get("prompt", "")).strip(),
+        mode=cast(Mode, mode),
+        duration=round(minutes * 60),
+        assign=cast(Assign, assign),
+        recall=bool(raw.get("recall", True)),
+        topics=bool(raw.get("topics", False)),
+    )
+
+
+def load_templates(directory: Path = TEMPLATES_DIR) -> dict[str, Template]:
+    """Every template in `directory`, by file name without `.toml`; a broken file fails loudly."""
+    templates: dict[str, Template] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise TemplateError(f"{path} is not valid TOML: {exc}") from None
+        templates[path.stem] = parse_template(path.stem, doc)
+    return templates

@@ -1,0 +1,103 @@
+// The plenary screen for the projector: the current step, its countdown, what was broadcast,
+// and the themes emerging across the tables. Read-only: it joins as an observer with the link
+// a facilitator made from the console (`#code=…&token=…`; a fragment never reaches the server).
+
+import { getEvent, socketUrl } from "../api.js";
+import { EventState } from "../event-state.js";
+import { Outbox } from "../outbox.js";
+import { cleanCode } from "../session.js";
+import { TableeSocket } from "../socket.js";
+import { byId, showOnly } from "../views/dom.js";
+import { Notices } from "../views/notices.js";
+import { mountStatus } from "../views/status.js";
+import { mountStepCard } from "../views/step.js";
+import { renderThemes } from "../views/themes.js";
+
+const KEY = "tablee.screen.";
+
+/** @returns {{code: string, token: string | null}} */
+function fromUrl() {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const code = cleanCode(params.get("code") ?? "");
+  let token = params.get("token");
+  if (code && token) {
+    localStorage.setItem(KEY + code, token);
+    // Keep the token out of the address bar (and out of screenshots of the projector).
+    history.replaceState(null, "", `#code=${encodeURIComponent(code)}`);
+  } else if (code) {
+    token = localStorage.getItem(KEY + code);
+  }
+  return { code, token };
+}
+
+/** @param {string} message */
+function fail(message) {
+  const error = byId("screen-error");
+  error.textContent = message;
+  error.hidden = false;
+}
+
+async function main() {
+  const { code, token } = fromUrl();
+  if (!code || !token) {
+    fail("Open this screen from the facilitator console: “Open a plenary screen”.");
+    return;
+  }
+  /** @type {{id: string, name: string}[]} */
+  let rooms = [];
+  try {
+    const info = await getEvent(code);
+    byId("event-title").textContent = info.event.title;
+    document.title = `Tablée: ${info.event.title}`;
+    rooms = info.rooms;
+  } catch (err) {
+    fail(/** @type {Error} */ (err).message);
+    return;
+  }
+  showOnly(byId("screen-view"));
+  const outbox = new Outbox(`${KEY}outbox`);
+  const socket = new TableeSocket({ url: socketUrl(), token, outbox });
+  mountStatus(byId("status"), socket, outbox);
+  const state = new EventState();
+  const notices = new Notices(byId("notices"));
+  mountStepCard(byId("step-slot"), state, { big: true,
+    idleText: "Welcome. We will begin shortly." });
+  const roomName = (/** @type {string} */ id) => rooms.find((r) => r.id === id)?.name ?? "a table";
+  renderThemes(byId("themes"), null, roomName);
+
+  /** @param {Event} ev @returns {any} */
+  const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
+  socket.addEventListener("hello", (ev) => { rooms = detail(ev).rooms || rooms; });
+  socket.addEventListener("rooms", (ev) => { rooms = detail(ev) || rooms; });
+  socket.addEventListener("themes", (ev) => renderThemes(byId("themes"), detail(ev), roomName));
+  socket.keep("event.watch", {}, (ack) => {
+    state.setAgenda(ack.payload.agenda);
+    const latest = (ack.payload.broadcasts || [])[0];
+    if (latest && !latest.room) notices.broadcast(latest);
+  });
+  socket.addEventListener("frame", (ev) => {
+    const frame = detail(ev);
+    switch (frame.type) {
+      case "agenda.state":
+        if (state.agenda.current.step !== frame.payload.current.step) notices.clear("step");
+        state.setAgenda(frame.payload);
+        break;
+      case "broadcast":
+        notices.broadcast(frame.payload);
+        break;
+      case "step.warning":
+        notices.show("step", "One minute left.", { tone: "warn" });
+        break;
+      case "step.ended":
+        notices.show("step", frame.payload.recalled ? "Time is up: welcome back to plenary."
+          : "Time is up.", { tone: "warn" });
+        break;
+      default:
+        break;
+    }
+  });
+  socket.watchThemes();
+  socket.start();
+}
+
+main();

@@ -1,0 +1,131 @@
+// Running the event from the console: follows the agenda and the staff channel, and draws the
+// agenda, the side panel, each table's people and help flag, and the tables' QR codes.
+
+import { EventState } from "../event-state.js";
+import { mountAgendaPanel } from "./agenda-panel.js";
+import { mountRunPanel } from "./console-run.js";
+import { byId, h } from "./dom.js";
+import { RoomPeople } from "./room-people.js";
+
+/** @typedef {import("../socket.js").TableeSocket} TableeSocket */
+/** @typedef {import("../api.js").Room} Room */
+/** @typedef {import("./room.js").RoomWall} RoomWall */
+/** @typedef {import("./notes.js").ShownNote} ShownNote */
+
+/**
+ * @param {{socket: TableeSocket, notify: (m: string) => void, code: string,
+ *          rooms: () => Room[]}} options
+ */
+export function mountConsoleEvent({ socket, notify, code, rooms }) {
+  const state = new EventState();
+  mountAgendaPanel(byId("agenda"), { socket, state, notify });
+  const run = mountRunPanel({ broadcast: byId("broadcast"), help: byId("help-calls"),
+    topics: byId("topics"), screen: byId("screen") }, { socket, state, notify, rooms, code });
+  const showQr = qrDialog(code);
+
+  /** @type {Set<RoomWall>} */
+  const walls = new Set();
+  const everyStep = /** @type {HTMLInputElement} */ (byId("all-steps"));
+  const noteFilter = () => {
+    const step = state.agenda.current.step;
+    if (!step || everyStep.checked) return undefined;
+    return (/** @type {ShownNote} */ n) => Boolean(n.pending) || n.step_id === step;
+  };
+  let filteredStep = /** @type {string | null | undefined} */ (undefined);
+  const refilter = () => {
+    filteredStep = state.agenda.current.step;
+    for (const wall of walls) wall.setFilter(noteFilter());
+  };
+  everyStep.addEventListener("change", refilter);
+  state.subscribe(() => { if (state.agenda.current.step !== filteredStep) refilter(); });
+
+  socket.keep("event.watch", {}, (ack) => state.setAgenda(ack.payload.agenda));
+  socket.keep("console.watch", {}, (ack) => {
+    const p = ack.payload;
+    state.people.clear();
+    state.help.clear();
+    state.topics.clear();
+    state.upsertPeople(p.people);
+    for (const help of p.help) state.setHelp(help.room, help);
+    state.upsertTopics(p.topics);
+  });
+  /** @param {Event} ev @returns {any} */
+  const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
+  socket.addEventListener("frame", (ev) => {
+    const frame = detail(ev);
+    const p = frame.payload;
+    switch (frame.type) {
+      case "agenda.state":
+        state.setAgenda(p);
+        break;
+      case "people.updated":
+        state.upsertPeople(p.people);
+        break;
+      case "help.updated":
+        state.setHelp(p.room, p.help);
+        if (p.help) notify(`${rooms().find((r) => r.id === p.room)?.name ?? "A table"} needs help.`);
+        break;
+      case "topics.updated":
+        state.upsertTopics(p.topics);
+        break;
+      case "step.warning":
+        notify("One minute left in this step.");
+        break;
+      case "step.ended":
+        notify(p.recalled ? "The step ended: everyone is back in plenary." : "The step ended.");
+        break;
+      default:
+        break;
+    }
+  });
+
+  return {
+    state,
+    noteFilter,
+    /**
+     * Add the people, help flag and tools to a new table card.
+     * @param {HTMLElement} card
+     * @param {Room} room
+     * @returns {RoomPeople}
+     */
+    decorate(card, room) {
+      return new RoomPeople({ card, room, state, socket, notify, rooms, showQr });
+    },
+    /** @param {RoomWall} wall */
+    track(wall) {
+      walls.add(wall);
+    },
+    roomsChanged() {
+      run.roomsChanged();
+      state.changed();
+    },
+  };
+}
+
+/**
+ * The dialog that shows a table's QR codes: one to join as a participant, one for the host's
+ * device that types for the table in the hall.
+ * @param {string} code
+ * @returns {(room: Room) => void}
+ */
+function qrDialog(code) {
+  const dialog = /** @type {HTMLDialogElement} */ (byId("qr-dialog"));
+  return (room) => {
+    const base = `/api/events/${encodeURIComponent(code)}/rooms/${encodeURIComponent(room.id)}`;
+    const join = `${location.origin}/join/${encodeURIComponent(code)}?room=${room.id}`;
+    const figure = (/** @type {string} */ src, /** @type {string} */ caption,
+      /** @type {string} */ href) => h("figure", { class: "qr" },
+      h("img", { src, alt: `QR code: ${caption}`, width: "220", height: "220" }),
+      h("figcaption", {}, h("strong", { text: caption }), h("br"),
+        h("a", { href, target: "_blank", rel: "noopener", text: href })));
+    dialog.replaceChildren(
+      h("h2", { text: room.name }),
+      h("p", { class: "muted", text: "Show this at the table: phones that scan it land here." }),
+      h("div", { class: "qr-pair" },
+        figure(`${base}/qr.svg`, "Join this table", join),
+        figure(`${base}/qr.svg?as=host`, "Table host's device", `${join}&as=host`)),
+      h("form", { method: "dialog" },
+        h("button", { class: "button small", type: "submit", text: "Close" })));
+    dialog.showModal();
+  };
+}
