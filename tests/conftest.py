@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -196,3 +197,40 @@ def postgres_url() -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         _in_thread(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+class PrivateRedis:
+    """A Redis server of one test's own, which the test may stop and start again."""
+
+    def __init__(self, binary: str, port: int, directory: Path) -> None:
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self._cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no", "--dir", str(directory)]  # fmt: skip
+        self._procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        self._procs.append(
+            subprocess.Popen(self._cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+        time.sleep(0.3)
+
+    def stop(self) -> None:
+        self._procs[-1].kill()
+        self._procs[-1].wait()
+
+    def close(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    binary = shutil.which("redis-server")
+    require(binary is not None, "redis-server is not installed")
+    assert binary is not None
+    redis = PrivateRedis(binary, free_port(), tmp_path)
+    redis.start()
+    yield redis
+    redis.close()

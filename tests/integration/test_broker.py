@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
 from server.broker import Broker, BrokerError, broker_from_url
-from tests.conftest import free_port, require
+from tests.conftest import PrivateRedis, require
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -91,52 +88,11 @@ def test_unknown_schemes_are_named() -> None:
         broker_from_url("kafka://x")
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[tuple[str, object]]:
-    """A Redis server of this test's own, which the test may stop and start again."""
-    binary = shutil.which("redis-server")
-    require(binary is not None, "redis-server is not installed")
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(binary),
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(tmp_path),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-
-    def stop() -> None:
-        procs[-1].kill()
-        procs[-1].wait()
-
-    start()
-    yield f"redis://127.0.0.1:{port}/0", (start, stop)
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
 @pytest.mark.redis
 async def test_two_processes_exchange_and_recover_after_redis_restarts(
-    private_redis: tuple[str, tuple[object, object]],
+    private_redis: PrivateRedis,
 ) -> None:
-    url, (start, stop) = private_redis
+    url = private_redis.url
     for _ in range(50):
         if await _redis_up(url):
             break
@@ -151,13 +107,13 @@ async def test_two_processes_exchange_and_recover_after_redis_restarts(
         await a.publish("room:x", "hello")
         assert await ib.get() == ("room:x", "hello")
 
-        stop()  # type: ignore[operator]
+        private_redis.stop()
         await asyncio.sleep(0.5)
         with pytest.raises(BrokerError):
             for _ in range(20):  # fails fast once the loss is noticed, never hangs
                 await asyncio.wait_for(a.publish("room:x", "during"), 3)
                 await asyncio.sleep(0.1)
-        start()  # type: ignore[operator]
+        private_redis.start()
         loop = asyncio.get_running_loop()
         began = loop.time()
         await asyncio.wait_for(ib.resynced.wait(), 10)

@@ -9,12 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
-import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +20,7 @@ import pytest
 
 from server.store import Store
 from tests.client import Client, Session, create_event, join
-from tests.conftest import LiveServer, free_port, require
+from tests.conftest import LiveServer, PrivateRedis
 from tests.frozen_clients import freeze
 from tests.resilient import Resilient
 
@@ -277,59 +274,18 @@ async def test_a_server_killed_with_200_clients_loses_nothing(
         await c.close()
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[tuple[str, Any, Any]]:
-    binary = shutil.which("redis-server")
-    require(binary is not None, "redis-server is not installed")
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(binary),
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(tmp_path),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        time.sleep(0.3)
-
-    def stop() -> None:
-        procs[-1].kill()
-        procs[-1].wait()
-
-    start()
-    yield f"redis://127.0.0.1:{port}/0", start, stop
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
 async def test_redis_down_for_a_while_then_back(
-    start_server: Any, postgres_url: str, private_redis: tuple[str, Any, Any]
+    start_server: Any, postgres_url: str, private_redis: PrivateRedis
 ) -> None:
     outage = float(os.environ.get("TABLEE_FAULT_OUTAGE_SECONDS", "15"))
-    url, start_redis, stop_redis = private_redis
+    url = private_redis.url
     one, two = _two(start_server, _env(postgres_url, url))
     _, rooms, seated = await _people(one.url, 3, 4)
     clients = [
         Resilient(s, [(one if i % 2 == 0 else two).ws_url], r) for i, (r, s) in enumerate(seated)
     ]
     await _connect_all(clients)
-    stop_redis()
+    private_redis.stop()
     down_at = time.monotonic()
     posted_during = 0
     while time.monotonic() - down_at < outage:
@@ -337,7 +293,7 @@ async def test_redis_down_for_a_while_then_back(
             await c.post("while Redis is down", timeout=3)
             posted_during += 1
         await asyncio.sleep(0.5)
-    start_redis()
+    private_redis.start()
     up_at = time.monotonic()
     # Fan-out resumes: a note posted now on one process reaches the other process's clients.
     first = next(c for c in clients if c.urls[0] == one.ws_url)

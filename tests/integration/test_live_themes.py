@@ -8,23 +8,7 @@ from typing import Any
 from tests.client import Client, create_event, join
 from tests.conftest import LiveServer
 from tests.frozen_clients import freeze
-
-BIKES = [
-    "more bike lanes on main street",
-    "protected bike lanes near schools",
-    "bike lanes connecting the parks",
-    "safer bike lanes downtown please",
-    "paint bike lanes on every avenue",
-    "bike lanes and bike parking",
-]
-MEALS = [
-    "free school meals for every child",
-    "healthier school meals with local food",
-    "school meals should be organic",
-    "hot school meals in winter",
-    "school meals cooked on site",
-    "longer lunch for school meals",
-]
+from tests.topics import BIKES, MEALS
 
 
 def covered(snapshot: dict[str, Any], ids: set[str]) -> bool:
