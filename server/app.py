@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
             await ctx.presence.close()
+            await ctx.close()
             if ctx.worker is not None:
                 await ctx.worker.close()
             if ctx.job_queue is not None:

@@ -6,9 +6,9 @@ import time
 
 from . import protocol
 from .context import AppContext
-from .event_fanout import publish_help, staff_channel
+from .event_fanout import publish_help
 from .facilitation import check_can_raise_help, check_room_of_event
-from .hub import Connection, event_channel, room_channel
+from .hub import Connection, event_channel, room_channel, staff_channel
 from .protocol import ClientMessage
 from .rooms import check_staff
 from .store.notices import add_broadcast, open_help, raise_help, recent_broadcasts, resolve_help

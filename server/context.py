@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol
 from .auth import TokenSigner
-from .hub import Hub, event_channel, themes_channel
+from .hub import Hub, event_channel, staff_channel, themes_channel
 from .presence_registry import LocalPresence, PresenceRegistry
 from .rooms import Room
 from .settings import Settings
@@ -38,6 +38,7 @@ class AppContext:
     timers: StepTimers = field(default_factory=StepTimers)
     # Rooms never change event; caching them spares a read per message.
     _rooms: dict[str, Room] = field(default_factory=dict)
+    _seat_counts: Debouncer | None = None
 
     async def room(self, room_id: str) -> Room | None:
         room = self._rooms.get(room_id)
@@ -47,10 +48,28 @@ class AppContext:
                 self._rooms[room_id] = room
         return room
 
-    async def publish_rooms(self, event_id: str) -> None:
+    async def publish_rooms(self, event_id: str, *, everyone: bool = True) -> None:
+        """The room list to everyone (rooms came or went) or, for head counts, to staff only."""
         rooms = await self.store.rooms(event_id)
         frame = protocol.encode("rooms.updated", {"rooms": [r.to_wire() for r in rooms]})
-        await self.hub.publish(event_channel(event_id), frame)
+        channel = event_channel(event_id) if everyone else staff_channel(event_id)
+        await self.hub.publish(channel, frame)
+
+    def seats_changed(self, event_id: str) -> None:
+        """Someone took a seat. Hundreds arrive within a minute at an assembly's start:
+        coalesce, and tell only the consoles, so arrivals do not fan out to everyone."""
+        if self._seat_counts is None:
+            from nlp.debounce import Debouncer
+
+            async def publish(key: str) -> None:
+                await self.publish_rooms(key, everyone=False)
+
+            self._seat_counts = Debouncer(publish, quiet=0.3, max_wait=1.0)
+        self._seat_counts.touch(event_id)
+
+    async def close(self) -> None:
+        if self._seat_counts is not None:
+            await self._seat_counts.close()
 
     async def publish_themes(self, event_id: str, payload: dict[str, Any]) -> None:
         await self.hub.publish(

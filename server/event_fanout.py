@@ -15,12 +15,8 @@ from . import protocol
 from .agenda import Agenda, Effect, Ended, Warned, iso
 from .context import AppContext
 from .facilitation import HelpRequest, Move, Topic
-from .hub import event_channel, room_channel
+from .hub import event_channel, room_channel, staff_channel
 from .rooms import Participant
-
-
-def staff_channel(event_id: str) -> str:
-    return f"staff:{event_id}"
 
 
 def person_channel(participant_id: str) -> str:

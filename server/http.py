@@ -167,7 +167,7 @@ async def join(request: Request) -> Response:
     pseudonym = clean_pseudonym(body.pseudonym, PSEUDONYM_MAX_CHARS)
     participant = await ctx.store.join(event.id, pseudonym, body.role, body.room_id)
     if participant.room_id is not None:
-        await ctx.publish_rooms(event.id)
+        ctx.seats_changed(event.id)
         await publish_people(ctx, event.id, [participant])
     return JSONResponse(await _session(request, ctx, event, participant))
 

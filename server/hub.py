@@ -33,6 +33,11 @@ def event_channel(event_id: str) -> str:
     return f"event:{event_id}"
 
 
+def staff_channel(event_id: str) -> str:
+    """Facilitators' consoles: what only staff need, such as live head counts."""
+    return f"staff:{event_id}"
+
+
 def themes_channel(event_id: str) -> str:
     return f"themes:{event_id}"
 
