@@ -3,16 +3,20 @@
 The load and demo driver. It speaks protocol v1 exactly as browsers do, over the HTTP API and
 real WebSockets, and measures what people at an event would feel: how long a post waits for
 its ``ack``, how long a note takes to reach everyone else subscribed to its room (the other
-participants and the facilitator), whether any room diff was lost or reordered, and how long
-the theme worker takes to cover every note. All clients live in this one process, so a single
-monotonic clock times both ends of every delivery.
+participants and the facilitator), whether any room diff was lost or reordered, how long a
+note takes to appear on the facilitator's theme board, and how long the theme worker takes
+to cover every note. All clients live in this one process, so a single monotonic clock
+times both ends of every delivery.
+
+With `preload`, the first texts are posted first, as fast as the server takes them, and the
+run waits for the themes to cover them before it measures the rest: the figures are those
+of an event that already holds that many notes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import itertools
 import json
@@ -20,45 +24,59 @@ import math
 import sys
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from server.protocol import (
-    NOTE_MAX_CHARS,
-    ROOM_DIFF_TYPES,
-    SERVER_TYPES,
-    SUBPROTOCOL,
-    TOKEN_SUBPROTOCOL_PREFIX,
-    VERSION,
-    encode,
+from server.protocol import NOTE_MAX_CHARS, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX
+from server.simulate_client import (
+    MAX_INCOMING_FRAME,
+    REPLY_TIMEOUT,
+    ConnectionLost,
+    Peer,
+    Refused,
+    SimulateError,
+    Tally,
+    themed_ids,
 )
+from server.simulate_report import (
+    Percentiles,
+    Reclustering,
+    SimulateReport,
+    format_report,
+    percentiles,
+    span,
+)
+
+__all__ = [
+    "Percentiles",
+    "Reclustering",
+    "SimulateError",
+    "SimulateOptions",
+    "SimulateReport",
+    "Simulation",
+    "format_report",
+    "load_texts",
+    "percentiles",
+    "simulate",
+    "themed_ids",
+]
 
 DEFAULT_ROOMS = 8
 JOIN_CONCURRENCY = 16  # parallel joins: enough to fill an event fast without a connect storm
 MAX_IN_FLIGHT = 256  # posts awaiting their ack; beyond that the replay waits (backpressure)
-REPLY_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 10.0  # after the last ack, how long late deliveries may still arrive
-RECONNECT_ATTEMPTS = 5
 # A client resends an unacknowledged note, with the same id, for as long as its person would
 # wait; a note still unacknowledged after this counts as an error.
 RETRY_WINDOW = 60.0
-# The server reads at most 64 KiB per frame, but what it sends can be far bigger: a themes
-# snapshot or a room's whole wall grows with the event.
-MAX_INCOMING_FRAME = 16 * 2**20
 # Worth sending again: the server never stores a note id twice.
 RETRYABLE = frozenset({"disconnected", "timeout", "rate_limited", "internal"})
-
-
-class SimulateError(Exception):
-    """The simulation cannot start or go on; the message says why, for a person to read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,55 +92,10 @@ class SimulateOptions:
     progress: Callable[[str], None] | None = None
     # More servers of the same deployment: sockets are spread over all of them in turn.
     also_urls: Sequence[str] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Percentiles:
-    p50: float
-    p95: float
-    p99: float
-
-
-@dataclass(slots=True)
-class SimulateReport:
-    join_code: str
-    participants: int
-    rooms: int
-    sent: int
-    acked: int
-    errors: dict[str, int]
-    ack_ms: Percentiles | None
-    delivery_ms: Percentiles | None
-    deliveries: int
-    missing_deliveries: int
-    out_of_order: int
-    duplicates: int
-    retries: int
-    reconnects: int
-    room_resets: int
-    disconnects: dict[str, int]
-    post_seconds: float | None  # first post to last ack
-    themes_seconds: float | None  # last ack to the first snapshot covering every acked note
-    themes_seconds_from_first_post: float | None
-    themes_covered: int  # acked notes present in the latest snapshot
-    n_themes: int
-    labels: list[str]
-    theme_worker: bool = True  # False when the server said it runs none
-    protocol_mismatches: list[str] = field(default_factory=list)
-    interrupted: bool = False
-
-    @property
-    def complete(self) -> bool:
-        return (
-            not self.interrupted
-            and self.acked == self.sent
-            and self.missing_deliveries == 0
-            and self.out_of_order == 0
-            and (self.themes_seconds is not None or not self.theme_worker)
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    # The first `preload` texts fill the event before anything is measured.
+    preload: int = 0
+    # Fast, but under the server's per-connection rate limit with a few dozen participants.
+    preload_rate: float = 200.0
 
 
 def load_texts(
@@ -164,309 +137,6 @@ def clip(text: str) -> str:
     return text.strip()[:NOTE_MAX_CHARS].strip()
 
 
-def percentiles(samples: Sequence[float]) -> Percentiles | None:
-    if not samples:
-        return None
-    ordered = sorted(samples)
-
-    def at(q: float) -> float:
-        pos = q * (len(ordered) - 1)
-        low = math.floor(pos)
-        high = min(low + 1, len(ordered) - 1)
-        return round(ordered[low] + (ordered[high] - ordered[low]) * (pos - low), 2)
-
-    return Percentiles(at(0.50), at(0.95), at(0.99))
-
-
-def themed_ids(snapshot: dict[str, Any]) -> set[str]:
-    """Every note id a themes snapshot accounts for, in a theme or left unthemed."""
-    ids = {_norm_id(i) for theme in snapshot.get("themes", []) for i in theme.get("note_ids", [])}
-    for item in snapshot.get("unthemed", []):
-        ids.add(_norm_id(item["id"] if isinstance(item, dict) else item))
-    return ids
-
-
-def _norm_id(value: object) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return str(value)
-
-
-class _Tally:
-    """Every measurement of one run; updated by the sockets, read by the report."""
-
-    def __init__(self) -> None:
-        self.sent_at: dict[str, float] = {}
-        self.author: dict[str, int] = {}
-        self.expected: dict[str, frozenset[int]] = {}
-        self.delivered: dict[str, set[int]] = {}
-        self.echoed: set[str] = set()
-        self.delivery_ms: list[float] = []
-        self.ack_ms: list[float] = []
-        self.acked: set[str] = set()
-        self.errors: Counter[str] = Counter()
-        self.out_of_order = 0
-        self.duplicates = 0
-        self.retries = 0
-        self.reconnects = 0
-        self.resets = 0
-        self.disconnects: Counter[str] = Counter()  # unplanned closes, by close code and reason
-        self.mismatches: set[str] = set()
-        self.first_post: float | None = None
-        self.last_ack: float | None = None
-        self.themes: dict[str, Any] | None = None
-        self.themes_received = 0.0
-        self.theme_worker = True
-        self.themes_changed = asyncio.Event()
-        self.delivery_progress = asyncio.Event()
-
-    def on_sent(self, note_id: str, author: int, recipients: frozenset[int], now: float) -> None:
-        self.sent_at[note_id] = now
-        self.author[note_id] = author
-        self.expected[note_id] = recipients
-        self.delivered[note_id] = set()
-        if self.first_post is None:
-            self.first_post = now
-
-    def on_ack(self, note_id: str, now: float) -> None:
-        self.acked.add(note_id)
-        self.ack_ms.append((now - self.sent_at[note_id]) * 1000)
-        self.last_ack = now
-
-    def on_note(self, note_id: str, peer: int, now: float) -> None:
-        """A peer saw a note, live or in a snapshot; only our own notes count."""
-        note_id = _norm_id(note_id)
-        if note_id not in self.sent_at:
-            return
-        if peer == self.author[note_id]:
-            self.echoed.add(note_id)
-        elif peer in self.expected[note_id] and peer not in self.delivered[note_id]:
-            self.delivered[note_id].add(peer)
-            self.delivery_ms.append((now - self.sent_at[note_id]) * 1000)
-            self.delivery_progress.set()
-
-    def on_themes(self, snapshot: dict[str, Any], now: float) -> None:
-        self.themes = snapshot
-        self.themes_received = now
-        self.themes_changed.set()
-
-    def undelivered(self) -> int:
-        return sum(len(self.expected[i] - self.delivered[i]) for i in self.acked)
-
-
-@dataclass(slots=True)
-class _Cursor:
-    epoch: str
-    seq: int
-
-
-class _ConnectionLost(Exception):
-    pass
-
-
-class _Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-
-
-class _Peer:
-    """One simulated person: a token, the rooms it follows, and its (re)connected socket."""
-
-    def __init__(
-        self, sim: Simulation, index: int, token: str, rooms: list[str], watch: bool = False
-    ) -> None:
-        self.index = index
-        self.rooms = rooms
-        self._sim = sim
-        self._tally = sim.tally
-        self._token = token
-        self._watch = watch
-        self._cursors: dict[str, _Cursor] = {}
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._refs = itertools.count(1)
-        self._ws: ClientConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._reconnecting: asyncio.Task[None] | None = None
-        self._rejoins: set[asyncio.Task[None]] = set()
-        self._closing = False
-        self.ready = asyncio.Event()
-        self.gone = False  # gave up reconnecting
-
-    async def open(self) -> None:
-        """Connect, read the hello, join (or catch up on) every room, watch themes if asked."""
-        ws = await self._sim.open_socket(self._token)
-        try:
-            hello = json.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT))
-        except (TimeoutError, ConnectionClosed, ValueError) as exc:
-            await ws.close()
-            raise _ConnectionLost(f"no hello frame: {exc!r}") from None
-        if hello.get("type") != "hello":
-            self._tally.mismatches.add(
-                f"a socket's first frame is {hello.get('type')!r}, not hello"
-            )
-        self._ws = ws
-        self._reader = asyncio.create_task(self._read(ws))
-        try:
-            for room in self.rooms:
-                payload: dict[str, Any] = {"room": room}
-                cursor = self._cursors.get(room)
-                if cursor is not None:
-                    payload["since"] = {"seq": cursor.seq, "epoch": cursor.epoch}
-                await self.request("room.join", payload)
-            if self._watch:
-                ack = await self.request("themes.watch", {})
-                # The server says whether a theme worker runs; without one, waiting is pointless.
-                self._tally.theme_worker = ack.get("worker") is not False
-        except BaseException:
-            await ws.close()
-            raise
-        self.ready.set()
-
-    async def request(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Send one request and wait for the ack or error that echoes its ref."""
-        if self._ws is None:
-            raise _ConnectionLost("not connected")
-        ref = f"r{next(self._refs)}"
-        reply: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[ref] = reply
-        try:
-            await self._ws.send(encode(type_, payload, ref=ref))
-            frame = await asyncio.wait_for(reply, REPLY_TIMEOUT)
-        except ConnectionClosed:
-            raise _ConnectionLost(type_) from None
-        finally:
-            self._pending.pop(ref, None)
-        body: dict[str, Any] = frame.get("payload") or {}
-        if frame.get("type") == "error":
-            raise _Refused(str(body.get("code")), str(body.get("message")))
-        return body
-
-    async def request_when_up(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
-        if not self.ready.is_set():
-            try:
-                await asyncio.wait_for(self.ready.wait(), REPLY_TIMEOUT)
-            except TimeoutError:
-                raise _ConnectionLost("still reconnecting") from None
-        if self.gone:
-            raise _ConnectionLost("gave up reconnecting")
-        return await self.request(type_, payload)
-
-    async def close(self) -> None:
-        self._closing = True
-        if self._reconnecting is not None:
-            self._reconnecting.cancel()
-        for rejoin in list(self._rejoins):
-            rejoin.cancel()
-        if self._ws is not None:
-            await self._ws.close()
-        if self._reader is not None:
-            await asyncio.gather(self._reader, return_exceptions=True)
-
-    async def _read(self, ws: ClientConnection) -> None:
-        try:
-            async for raw in ws:
-                now = time.monotonic()
-                try:
-                    frame = json.loads(raw)
-                    self._dispatch(frame, now)
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    self._tally.mismatches.add(f"unreadable frame: {str(raw)[:80]}")
-        except ConnectionClosed:
-            pass
-        finally:
-            for reply in self._pending.values():
-                if not reply.done():
-                    reply.set_exception(_ConnectionLost("closed"))
-            # Only a socket that was fully up reconnects here; one lost while (re)opening is
-            # retried by whoever was opening it.
-            if not self._closing and self.ready.is_set():
-                self._tally.disconnects[_close_cause(ws)] += 1
-                self.ready.clear()
-                self._reconnecting = asyncio.create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        self._tally.reconnects += 1
-        for attempt in range(RECONNECT_ATTEMPTS):
-            await asyncio.sleep(min(0.25 * 2**attempt, 5.0))
-            try:
-                await self.open()
-                return
-            except (SimulateError, _ConnectionLost, _Refused, TimeoutError, InvalidHandshake):
-                continue
-        self.gone = True
-        self.ready.set()  # wake the waiting posters so they give up
-
-    def _dispatch(self, frame: dict[str, Any], now: float) -> None:
-        type_ = frame.get("type")
-        if frame.get("v") != VERSION:
-            self._tally.mismatches.add(f"frame {type_!r} carries v={frame.get('v')!r}")
-        payload = frame.get("payload") or {}
-        if type_ in ROOM_DIFF_TYPES:
-            self._on_diff(frame, now)
-        elif type_ == "room.joined":
-            self._on_joined(payload, now)
-        elif type_ == "themes.snapshot":
-            self._tally.on_themes(payload, now)
-        elif type_ == "room.reset":
-            self._reset(str(frame.get("room") or payload.get("room")))
-        elif type_ not in SERVER_TYPES:
-            self._tally.mismatches.add(f"unknown frame type {type_!r}")
-        ref = frame.get("ref")
-        if ref is not None and ref in self._pending:
-            reply = self._pending[ref]
-            if not reply.done():
-                reply.set_result(frame)
-        elif type_ == "error":
-            self._tally.errors[f"unsolicited {payload.get('code')}"] += 1
-
-    def _on_diff(self, frame: dict[str, Any], now: float) -> None:
-        room, seq, epoch = frame.get("room"), frame.get("seq"), frame.get("epoch")
-        if not isinstance(room, str) or not isinstance(seq, int) or not isinstance(epoch, str):
-            self._tally.mismatches.add(f"{frame.get('type')} without room, seq and epoch")
-            return
-        cursor = self._cursors.get(room)
-        if cursor is not None and cursor.epoch == epoch:
-            if seq <= cursor.seq:
-                self._tally.duplicates += 1  # ignored, as a client must
-                return
-            if seq != cursor.seq + 1:
-                self._tally.out_of_order += 1
-        self._cursors[room] = _Cursor(epoch, seq)
-        if frame.get("type") == "note.added":
-            self._tally.on_note(frame["payload"]["note"]["id"], self.index, now)
-
-    def _reset(self, room: str) -> None:
-        """The server lost diffs it can no longer replay: take a fresh snapshot of the room."""
-        self._tally.resets += 1
-        self._cursors.pop(room, None)  # diffs until the snapshot cannot be checked for gaps
-        rejoin = asyncio.create_task(self._rejoin(room))
-        self._rejoins.add(rejoin)
-        rejoin.add_done_callback(self._rejoins.discard)
-
-    async def _rejoin(self, room: str) -> None:
-        # If this fails the socket is going down, and the reconnect joins again anyway.
-        with contextlib.suppress(_ConnectionLost, _Refused, TimeoutError):
-            await self.request("room.join", {"room": room})
-
-    def _on_joined(self, payload: dict[str, Any], now: float) -> None:
-        room = payload["room"]["id"]
-        if payload.get("recovered"):
-            for missed in payload.get("missed") or []:
-                self._on_diff(json.loads(missed) if isinstance(missed, str) else missed, now)
-        else:
-            for note in payload.get("notes") or []:
-                self._tally.on_note(note["id"], self.index, now)
-        self._cursors[room] = _Cursor(payload["epoch"], payload["seq"])
-
-
-def _close_cause(ws: ClientConnection) -> str:
-    if ws.close_code is None:
-        return "no close frame"
-    return f"{ws.close_code} {ws.close_reason}".strip()
-
-
 class Simulation:
     """One run. Its tally outlives an interruption, so a partial report can still be made."""
 
@@ -475,8 +145,10 @@ class Simulation:
             raise SimulateError(f"--url must start with http:// or https://, not {options.url!r}")
         if options.participants < 1 or (options.rooms is not None and options.rooms < 1):
             raise SimulateError("--participants and --rooms must be at least 1")
+        if options.preload < 0 or options.preload_rate < 0:
+            raise SimulateError("--preload and --preload-rate cannot be negative")
         self.options = options
-        self.tally = _Tally()
+        self.tally = Tally()
         self.join_code = options.join_code or ""
         self._base = options.url.rstrip("/")
         bases = [self._base, *(u.rstrip("/") for u in options.also_urls)]
@@ -484,20 +156,27 @@ class Simulation:
         self._ws_url = self._ws_urls[0]
         self._sockets_opened = 0
         self._rooms: list[str] = []
-        self._facilitator: _Peer | None = None
-        self._participants: list[_Peer] = []
+        self._facilitator: Peer | None = None
+        self._participants: list[Peer] = []
         self._audience: dict[str, frozenset[int]] = {}  # room -> peers that should see its notes
         self._themes_at: float | None = None
+        self._preloaded = 0
+        self._preload_seconds: float | None = None
+        self._preload_errors: dict[str, int] = {}
 
     async def run(self) -> SimulateReport:
         try:
             async with httpx.AsyncClient(base_url=self._base, timeout=REPLY_TIMEOUT) as http:
                 token = await self._open_event(http)
-                self._facilitator = _Peer(self, 0, token, list(self._rooms), watch=True)
+                self._facilitator = Peer(self, 0, token, list(self._rooms), watch=True)
                 await self._open_peer(self._facilitator)
                 await self._join_participants(http)
-            self._say(f"posting {len(self.options.texts)} notes")
-            await self._replay()
+            texts = self.options.texts
+            preload = min(self.options.preload, len(texts))
+            if preload:
+                await self._preload(texts[:preload])
+            self._say(f"posting {len(texts) - preload} notes")
+            await self._replay(texts[preload:], self.options.rate)
             self._say(
                 f"{len(self.tally.acked)} notes acknowledged; waiting for deliveries and themes"
             )
@@ -506,6 +185,21 @@ class Simulation:
         finally:
             peers = [p for p in [self._facilitator, *self._participants] if p is not None]
             await asyncio.gather(*(p.close() for p in peers), return_exceptions=True)
+
+    async def _preload(self, texts: Sequence[str]) -> None:
+        """Fill the event, wait until its themes hold every note, then start a fresh tally."""
+        self._say(f"preloading {len(texts)} notes")
+        await self._replay(texts, self.options.preload_rate)
+        tally = self.tally
+        self._say(f"{len(tally.acked)} notes preloaded; waiting for themes to cover them")
+        await asyncio.gather(self._settle_deliveries(), self._wait_for_themes())
+        self._preloaded = len(tally.acked)
+        self._preload_seconds = span(tally.first_post, self._themes_at)
+        self._preload_errors = {f"preload {code}": n for code, n in tally.errors.items()}
+        if self._themes_at is None:
+            self._say("themes did not cover the preloaded notes in time; measuring anyway")
+        self._themes_at = None
+        self.tally = tally.carry_over()
 
     async def open_socket(self, token: str) -> ClientConnection:
         # No Origin header: like any script or app, and unlike a page of another site.
@@ -533,7 +227,9 @@ class Simulation:
     def report(self, interrupted: bool = False) -> SimulateReport:
         t = self.tally
         themes = t.themes or {}
-        covered = len(t.acked & themed_ids(themes)) if themes else 0
+        covered = len(t.acked & t.themes_ids) if themes else 0
+        placed = t.acked & t.board_ms.keys()
+        origin = t.first_post if t.first_post is not None else time.monotonic()
         themes_at = self._themes_at
         mismatches = set(t.mismatches)
         if not interrupted and len(t.echoed & t.acked) < len(t.acked):
@@ -545,7 +241,7 @@ class Simulation:
             rooms=len(self._rooms),
             sent=len(t.sent_at),
             acked=len(t.acked),
-            errors=dict(t.errors),
+            errors={**self._preload_errors, **t.errors},
             ack_ms=percentiles(t.ack_ms),
             delivery_ms=percentiles(t.delivery_ms),
             deliveries=len(t.delivery_ms),
@@ -556,13 +252,23 @@ class Simulation:
             reconnects=t.reconnects,
             room_resets=t.resets,
             disconnects=dict(t.disconnects),
-            post_seconds=_span(t.first_post, t.last_ack),
-            themes_seconds=_span(t.last_ack, themes_at),
-            themes_seconds_from_first_post=_span(t.first_post, themes_at),
+            post_seconds=span(t.first_post, t.last_ack),
+            themes_seconds=span(t.last_ack, themes_at),
+            themes_seconds_from_first_post=span(t.first_post, themes_at),
             themes_covered=covered,
             n_themes=len(themes.get("themes", [])),
             labels=[str(theme.get("label", "")) for theme in themes.get("themes", [])],
             theme_worker=t.theme_worker,
+            board_ms=percentiles([t.board_ms[i] for i in placed]),
+            board_placed=len(placed),
+            board_unplaced=len(t.acked) - len(placed),
+            board_by_snapshot=t.board_by_snapshot,
+            reclusterings=[
+                Reclustering(version, notes, seconds, round(at - origin, 3))
+                for version, notes, seconds, at in t.snapshots
+            ],
+            preloaded=self._preloaded,
+            preload_seconds=self._preload_seconds,
             protocol_mismatches=sorted(mismatches),
             interrupted=interrupted,
         )
@@ -607,7 +313,7 @@ class Simulation:
                 )
                 if body["participant"].get("room_id") != room:
                     self.tally.mismatches.add("join placed a participant in another room")
-                peer = _Peer(self, i + 1, str(body["token"]), [room])
+                peer = Peer(self, i + 1, str(body["token"]), [room])
                 self._participants.append(peer)  # listed before it opens, so it gets closed
                 await self._open_peer(peer)
 
@@ -623,12 +329,12 @@ class Simulation:
             self._audience[room] = frozenset(members | {0})  # 0: the facilitator
         self._say(f"{len(self._participants)} participants connected")
 
-    async def _open_peer(self, peer: _Peer) -> None:
+    async def _open_peer(self, peer: Peer) -> None:
         try:
             await peer.open()
-        except _Refused as exc:
+        except Refused as exc:
             raise SimulateError(f"the server refused to let a simulated client in: {exc}") from None
-        except _ConnectionLost as exc:
+        except ConnectionLost as exc:
             raise SimulateError(f"a WebSocket closed while joining its rooms ({exc})") from None
         except TimeoutError:
             raise SimulateError(f"no answer to room.join within {REPLY_TIMEOUT:.0f} s") from None
@@ -656,20 +362,19 @@ class Simulation:
             )
         return answer
 
-    async def _replay(self) -> None:
-        """Post the texts in order, round-robin over participants, at the requested rate."""
+    async def _replay(self, texts: Sequence[str], rate: float) -> None:
+        """Post the texts in order, round-robin over participants, at the given rate."""
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
-        rate = self.options.rate
         start = time.monotonic()
         async with asyncio.TaskGroup() as posts:
-            for i, text in enumerate(self.options.texts):
+            for i, text in enumerate(texts):
                 if rate > 0:
                     await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
                 await in_flight.acquire()
                 peer = self._participants[i % len(self._participants)]
                 posts.create_task(self._post(peer, text, in_flight))
 
-    async def _post(self, peer: _Peer, text: str, in_flight: asyncio.Semaphore) -> None:
+    async def _post(self, peer: Peer, text: str, in_flight: asyncio.Semaphore) -> None:
         room = peer.rooms[0]
         note_id = str(uuid.uuid4())
         others = self._audience[room] - {peer.index}
@@ -680,9 +385,9 @@ class Simulation:
             for attempt in itertools.count():
                 try:
                     await peer.request_when_up("note.post", payload)
-                except _Refused as exc:
+                except Refused as exc:
                     code = exc.code
-                except _ConnectionLost:
+                except ConnectionLost:
                     code = "disconnected"
                 except TimeoutError:
                     code = "timeout"
@@ -723,7 +428,7 @@ class Simulation:
         deadline = time.monotonic() + self.options.themes_timeout
         while True:
             tally.themes_changed.clear()
-            if tally.themes is not None and tally.acked <= themed_ids(tally.themes):
+            if tally.themes is not None and tally.acked <= tally.themes_ids:
                 self._themes_at = max(tally.themes_received, tally.last_ack or 0.0)
                 return
             remaining = deadline - time.monotonic()
@@ -739,62 +444,8 @@ class Simulation:
             self.options.progress(message)
 
 
-def _span(start: float | None, end: float | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return round(max(0.0, end - start), 3)
-
-
 async def simulate(options: SimulateOptions) -> SimulateReport:
     return await Simulation(options).run()
-
-
-def format_report(report: SimulateReport) -> str:
-    def ms(p: Percentiles | None) -> str:
-        return (
-            "no samples"
-            if p is None
-            else f"p50 {p.p50:.1f} ms  p95 {p.p95:.1f} ms  p99 {p.p99:.1f} ms"
-        )
-
-    errors = ", ".join(f"{code} {n}" for code, n in sorted(report.errors.items())) or "no errors"
-    lines = [
-        f"Tablée simulation, event {report.join_code}"
-        + (" (interrupted: partial figures)" if report.interrupted else ""),
-        f"  participants  {report.participants} in {report.rooms} rooms",
-        f"  notes         {report.acked}/{report.sent} acknowledged; {errors}"
-        + (f"; {report.retries} retries" if report.retries else ""),
-    ]
-    if report.post_seconds:
-        lines.append(
-            f"  posting       {report.post_seconds:.1f} s "
-            f"({report.acked / report.post_seconds:.1f} notes/s achieved)"
-        )
-    lines += [
-        f"  post → ack    {ms(report.ack_ms)}",
-        f"  delivery      {ms(report.delivery_ms)}",
-        f"                {report.deliveries} deliveries, {report.missing_deliveries} missing, "
-        f"{report.out_of_order} out of order, {report.duplicates} duplicates, "
-        f"{report.reconnects} reconnects, {report.room_resets} room resets",
-    ]
-    if report.disconnects:
-        causes = ", ".join(f"{n}× {cause}" for cause, n in report.disconnects.items())
-        lines.append(f"  closed by     {causes}")
-    if not report.theme_worker:
-        lines.append("  themes        none: the server runs no theme worker")
-    elif report.themes_seconds is not None:
-        lines.append(
-            f"  themes        cover all notes {report.themes_seconds:.1f} s after the last ack "
-            f"({report.themes_seconds_from_first_post:.1f} s after the first post)"
-        )
-    else:
-        lines.append(
-            f"  themes        did not cover every note ({report.themes_covered}/{report.acked})"
-        )
-    if report.labels:
-        lines.append(f"                {report.n_themes} themes: " + "; ".join(report.labels))
-    lines += [f"  mismatch      {m}" for m in report.protocol_mismatches]
-    return "\n".join(lines)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -802,7 +453,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "simulate",
         help="replay a CSV of texts into a running server as simulated participants",
         description="Replay the texts of a CSV file into a running Tablée server over the real "
-        "protocol, as many participants in several rooms, and report latencies and time to themes.",
+        "protocol, as many participants in several rooms, and report latencies, the time each "
+        "note takes to reach the facilitator's theme board, and the time to themes.",
     )
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server's base URL")
     parser.add_argument(
@@ -820,6 +472,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--rooms", type=int, help=f"default {DEFAULT_ROOMS} (a new event)")
     parser.add_argument("--rate", type=float, default=5.0, help="notes/s overall; 0: no limit")
     parser.add_argument("--limit", type=int, help="post at most this many texts")
+    parser.add_argument(
+        "--preload",
+        type=int,
+        default=0,
+        metavar="N",
+        help="post the first N texts before measuring, and wait for themes to cover them",
+    )
+    parser.add_argument(
+        "--preload-rate", type=float, default=200.0, help="notes/s while preloading; 0: no limit"
+    )
     parser.add_argument("--join-code", help="use this event instead of creating one ...")
     parser.add_argument("--secret", help="... with its facilitator secret")
     parser.add_argument("--themes-timeout", type=float, default=120.0, metavar="SECONDS")
@@ -854,6 +516,8 @@ def main(args: argparse.Namespace) -> int:
                 join_code=args.join_code,
                 secret=args.secret,
                 themes_timeout=args.themes_timeout,
+                preload=args.preload,
+                preload_rate=args.preload_rate,
                 progress=lambda message: print(message, file=sys.stderr),
                 also_urls=args.also_url,
             )

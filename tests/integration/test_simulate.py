@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 import socket
 from pathlib import Path
@@ -83,7 +84,43 @@ async def test_a_few_notes_reach_every_room_member(request: pytest.FixtureReques
     assert report.missing_deliveries == 0
     assert report.out_of_order == 0
     assert report.themes_seconds is not None, "themes never covered every note"
+    assert report.board_placed == 12
     assert report.protocol_mismatches == []
+
+
+async def test_every_note_reaches_the_board_after_a_preload(
+    request: pytest.FixtureRequest,
+) -> None:
+    try:
+        server: Any = request.getfixturevalue("live_server_fast")
+    except pytest.FixtureLookupError:
+        pytest.skip("no live_server_fast fixture")
+    preload = [f"early note {i}: a bus line to the hospital, stop {i}" for i in range(30)]
+    stream = [f"later note {i}: more bike racks near the station, rack {i}" for i in range(10)]
+    report = await simulate(
+        SimulateOptions(
+            url=server.url,
+            texts=preload + stream,
+            participants=4,
+            rooms=2,
+            rate=20,
+            preload=len(preload),
+            preload_rate=0,
+            themes_timeout=60,
+        )
+    )
+    assert report.preloaded == 30
+    assert report.preload_seconds is not None, "themes never covered the preloaded notes"
+    # Only the stream after the preload is measured.
+    assert report.sent == report.acked == 10, report.errors
+    assert report.board_placed == report.acked
+    assert report.board_unplaced == 0
+    assert report.board_ms is not None
+    for value in (report.board_ms.p50, report.board_ms.p95, report.board_ms.p99):
+        assert math.isfinite(value) and value > 0
+    assert report.board_ms.p50 <= report.board_ms.p95 <= report.board_ms.p99
+    assert report.reclusterings, "no themes snapshot reached the facilitator"
+    assert "post → board" in format_report(report)
 
 
 @pytest.mark.model
