@@ -104,8 +104,10 @@ class PipelineHost:
         themes = self.pipeline.run(notes, cache.vectors, previous, steering)
         centres = Centres.of(themes, cache.vectors)
         with cache.lock:
-            cache.centres = centres
-            cache.last = themes
+            # Themes another process stored meanwhile (`absorb`) are newer: keep theirs.
+            if cache.last is None or themes.version >= cache.last.version:
+                cache.centres = centres
+                cache.last = themes
         return themes, dict(self.pipeline.timings)
 
     def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
@@ -122,24 +124,59 @@ class PipelineHost:
                 cache.fresh[note.id] = (note.text, holder[note.id])
             centres, last = cache.centres, cache.last
         rows.update((k, v) for k, v in list(cache.vectors.items()) if k not in rows)
+        batch = [n for n in dict.fromkeys(n.id for n in notes) if n in holder]
+        for note_id in batch:
+            rows.pop(note_id, None)
+        # One matrix for the whole batch: each note is compared with the wall and with the
+        # notes of its batch posted before it, a prefix of the same rows.
+        ids = [*rows, *batch]
+        vectors = [*rows.values(), *(holder[n] for n in batch)]
+        matrix = np.stack(vectors) if vectors else np.zeros((0, 0))
         threshold = self.pipeline.attach_threshold
         placements = []
         for note in notes:
-            others = [k for k in rows if k != note.id]
-            matrix = np.stack([rows[k] for k in others]) if others else np.zeros((0, 0))
+            end = len(rows) + batch.index(note.id)
             placements.append(
                 place(
                     note.id,
                     holder[note.id],
                     centres or Centres((), np.zeros((0, 0))),
-                    others,
-                    matrix,
+                    ids[:end],
+                    matrix[:end],
                     last.coords if last is not None else {},
                     attach_threshold=1.1 if threshold is None else threshold,
                 )
             )
-            rows[note.id] = holder[note.id]
         return placements
+
+    def absorb(self, event_id: str, notes: Sequence[NoteInput], themes: ThemeSet | None) -> int:
+        """Take in notes and themes another process made, so that placements here see them.
+
+        A `tablee worker` places notes of events whose runs other workers may have done:
+        `notes` are those it has not seen (posted or edited elsewhere), `themes` the latest
+        stored ones. Returns how many notes were embedded.
+        """
+        cache = self._cache(event_id)
+        with cache.lock:
+            known = {k: t for k, (t, _) in cache.fresh.items()}
+        missing = [n for n in notes if known.get(n.id, cache.texts.get(n.id)) != n.text]
+        holder: dict[str, np.ndarray] = {}
+        if missing:
+            with self._embed_lock:
+                self.pipeline.embed_missing(missing, holder)
+        with cache.lock:
+            for note in missing:
+                cache.fresh[note.id] = (note.text, holder[note.id])
+            if themes is None or (cache.last is not None and themes.version <= cache.last.version):
+                return len(missing)
+            rows = {k: v for k, (_, v) in cache.fresh.items()}
+        rows.update((k, v) for k, v in list(cache.vectors.items()) if k not in rows)
+        centres = Centres.of(themes, rows)
+        with cache.lock:
+            if cache.last is None or themes.version > cache.last.version:
+                cache.centres = centres
+                cache.last = themes
+        return len(missing)
 
     def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
         cache = self._cache(event_id)
@@ -163,6 +200,10 @@ class Runner(Protocol):
     ) -> RunResult: ...
 
     async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]: ...
+
+    async def absorb(
+        self, event_id: str, notes: Sequence[NoteInput], themes: ThemeSet | None
+    ) -> int: ...
 
     async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]: ...
 
@@ -200,6 +241,16 @@ class ThreadRunner:
         assert self._host is not None, "start() first"
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._quick, self._host.place, event_id, list(notes))
+
+    async def absorb(
+        self, event_id: str, notes: Sequence[NoteInput], themes: ThemeSet | None
+    ) -> int:
+        assert self._host is not None, "start() first"
+        loop = asyncio.get_running_loop()
+        # On the placements' thread: it must not wait behind a run, and it feeds placements.
+        return await loop.run_in_executor(
+            self._quick, self._host.absorb, event_id, list(notes), themes
+        )
 
     async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
         assert self._host is not None, "start() first"
@@ -259,6 +310,11 @@ def _child_wait(ticket: int, timeout: float) -> RunResult | None:
 def _child_place(event_id: str, notes: list[NoteInput]) -> list[Placement]:
     assert _child_host is not None
     return _child_host.place(event_id, notes)
+
+
+def _child_absorb(event_id: str, notes: list[NoteInput], themes: ThemeSet | None) -> int:
+    assert _child_host is not None
+    return _child_host.absorb(event_id, notes, themes)
 
 
 def _child_split(event_id: str, note_ids: list[str]) -> list[list[str]]:
@@ -322,6 +378,11 @@ class ProcessRunner:
 
     async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
         return await self._call(_child_place, event_id, list(notes))
+
+    async def absorb(
+        self, event_id: str, notes: Sequence[NoteInput], themes: ThemeSet | None
+    ) -> int:
+        return await self._call(_child_absorb, event_id, list(notes), themes)
 
     async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
         return await self._call(_child_split, event_id, list(note_ids))

@@ -168,6 +168,14 @@ class ThemeWorker:
             return []
         return await self._runner.place(event_id, notes)
 
+    async def absorb(
+        self, event_id: str, notes: Sequence[NoteInput], themes: ThemeSet | None
+    ) -> int:
+        """Notes and themes made elsewhere, for placements here; 0 if not ready."""
+        if not self._ready_ok:
+            return 0
+        return await self._runner.absorb(event_id, notes, themes)
+
     async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]] | None:
         """Two parts of a theme's notes, by their vectors; None if not ready."""
         if not self._ready_ok:

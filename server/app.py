@@ -19,6 +19,7 @@ from .context import AppContext
 from .http import routes
 from .hub import Hub
 from .migrate import upgrade_async
+from .placement import PlacementBatcher, local_placer, queued_placer
 from .settings import Settings, load_settings
 from .store import Store
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from nlp.worker import ThemeWorker
 
     from .jobs import ThemeJobs
+    from .placement_stream import PlacementStream
 
 log = logging.getLogger("tablee")
 
@@ -58,11 +60,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 settings.broker_url, hub.origin, settings.heartbeat_seconds
             )
         ticker = asyncio.create_task(_presence_ticker(ctx))
+        placement_stream: PlacementStream | None = None
         if settings.worker == "inprocess":
             ctx.worker = _theme_worker(settings, ctx)
             await ctx.worker.start()
+            ctx.placements = PlacementBatcher(local_placer(ctx.worker, hub, store))
         elif settings.worker == "external":
             ctx.jobs, ctx.job_queue = _job_queue(settings)
+            from .placement_stream import PlacementStream
+
+            placement_stream = PlacementStream(settings.broker_url, settings.placement_stream)
+            ctx.placements = PlacementBatcher(queued_placer(placement_stream, hub))
         app.state.ctx = ctx
         try:
             yield
@@ -72,6 +80,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await ticker
             await ctx.presence.close()
             await ctx.close()
+            if ctx.placements is not None:
+                await ctx.placements.close()
+            if placement_stream is not None:
+                await placement_stream.close()
             if ctx.worker is not None:
                 await ctx.worker.close()
             if ctx.job_queue is not None:

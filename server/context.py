@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from nlp.worker import ThemeWorker
 
     from .jobs import ThemeJobs
+    from .placement import PlacementBatcher
 
 
 @dataclass
@@ -32,6 +33,8 @@ class AppContext:
     # With external workers: coalesces note changes into theme jobs on the stream.
     job_queue: Debouncer | None = None
     jobs: ThemeJobs | None = None
+    # Each new note put in a theme at once, here or by `tablee worker` processes.
+    placements: PlacementBatcher | None = None
     presence: PresenceRegistry = field(default_factory=LocalPresence)
     started_at: float = field(default_factory=time.time)
     # Wake-ups for the running agenda steps of the events this process serves.

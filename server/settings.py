@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     worker_claim_idle_seconds: float = Field(default=30.0, gt=0)
     worker_max_attempts: int = Field(default=3, ge=1)
     worker_sweep_seconds: float = Field(default=30.0, gt=0)
+    placement_stream: str = "tablee:themes:place"
+    placement_max_age_seconds: float = Field(default=10.0, gt=0)
 
     heartbeat_seconds: float = Field(default=15.0, gt=0)
     socket_send_buffer: int = Field(default=0, ge=0)

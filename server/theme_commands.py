@@ -4,33 +4,26 @@ Steering handlers check the sender is staff, turn the request into an `nlp.steer
 store it and ask for a re-clustering, which obeys every stored edit. The edit is
 acknowledged once stored; the themes that show it follow within the debounce delay.
 
-`after_post` runs after a note's `ack` went out: it places the note in a theme
-(`themes.assigned` to theme watchers) and, when the wall already holds a near twin,
-offers it to the author (`note.similar`), who may "+1" it instead.
+`after_post` runs after a note's `ack` went out: it hands the note to the placement batcher
+(`server/placement.py`), which puts it in a theme (`themes.assigned` to theme watchers)
+and, when the wall already holds a near twin, offers it to the author (`note.similar`),
+who may "+1" it instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from nlp.identity import fresh_id
-from nlp.incremental import Placement
 from nlp.steering import UNTHEMED, Edit
-from nlp.themes import NoteInput
 
 from . import protocol
 from .context import AppContext
-from .hub import Connection, themes_channel
+from .hub import Connection
 from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .rooms import Note, check_staff
-
-log = logging.getLogger("tablee.themes")
 
 Handler = Callable[[AppContext, Connection, ClientMessage], Awaitable[None]]
 
@@ -150,65 +143,7 @@ THEME_HANDLERS: dict[str, Handler] = {
 }
 
 
-# Notes posted within this many seconds of each other are embedded in one batch.
-PLACE_BATCH_SECONDS = 0.05
-
-
-@dataclass
-class _Waiting:
-    notes: list[tuple[Connection, Note]] = field(default_factory=list)
-    task: asyncio.Task[None] | None = None
-
-
-_waiting: dict[str, _Waiting] = {}
-
-
 def after_post(ctx: AppContext, conn: Connection, event_id: str, note: Note) -> None:
     """Place a just-acknowledged note in a theme, off the post's own path."""
-    if ctx.worker is None:
-        return
-    waiting = _waiting.setdefault(event_id, _Waiting())
-    waiting.notes.append((conn, note))
-    if waiting.task is None or waiting.task.done():
-        waiting.task = asyncio.create_task(_place_batch(ctx, event_id, waiting))
-
-
-async def _place_batch(ctx: AppContext, event_id: str, waiting: _Waiting) -> None:
-    assert ctx.worker is not None
-    while waiting.notes:
-        await asyncio.sleep(PLACE_BATCH_SECONDS)
-        batch, waiting.notes = waiting.notes, []
-        try:
-            placed = await ctx.worker.place(
-                event_id,
-                [NoteInput(n.id, n.text, n.room_id, n.created_at.timestamp()) for _, n in batch],
-            )
-            for (conn, note), placement in zip(batch, placed, strict=True):
-                await _announce(ctx, conn, event_id, note, placement)
-        except Exception:
-            log.exception("placing %d notes of %s failed", len(batch), event_id)
-    _waiting.pop(event_id, None)
-
-
-async def _announce(
-    ctx: AppContext, conn: Connection, event_id: str, note: Note, placed: Placement
-) -> None:
-    payload = {**placed.to_payload(), "text": note.text, "room_id": note.room_id}
-    await ctx.hub.publish(themes_channel(event_id), protocol.encode("themes.assigned", payload))
-    similar: list[dict[str, Any]] = []
-    for other_id, score in placed.similar:
-        other = await ctx.store.note(other_id)
-        if other is not None:
-            similar.append(
-                {
-                    "id": other.id,
-                    "text": other.text,
-                    "room_id": other.room_id,
-                    "score": round(float(np.clip(score, -1.0, 1.0)), 3),
-                    "same_room": other.room_id == note.room_id,
-                }
-            )
-    if similar:
-        # The author's own room first: "+1" is most natural on the wall they see.
-        similar.sort(key=lambda s: (not s["same_room"], -float(s["score"])))
-        conn.offer(protocol.encode("note.similar", {"note": note.id, "similar": similar}))
+    if ctx.placements is not None:
+        ctx.placements.add(conn, event_id, note)

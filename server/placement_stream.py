@@ -1,0 +1,128 @@
+"""Placement requests on a Redis Stream of their own, shared by `tablee worker` processes.
+
+Separate from the theme jobs so that placing a note (tens of milliseconds) never waits
+behind a re-clustering (seconds). Placements are hints that the next re-clustering
+supersedes, so this queue is kept simple where the jobs' is careful: the stream is capped,
+an entry is acknowledged once its frames are published, and one older than the allowed age,
+including any a dead worker left pending, is dropped rather than retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+GROUP = "tablee-placers"
+STREAM_MAX = 10_000  # approximate cap: minutes of an assembly's notes, then trimmed
+
+
+class PlacementStreamError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementJob:
+    id: str
+    event_id: str
+    note_id: str
+    text: str
+    room_id: str
+    created_at: float  # the note's, seconds since the epoch
+    conn_id: str  # the author's connection: `note.similar` goes to it alone
+
+    @property
+    def queued_at(self) -> float:
+        """When Redis took the entry, by Redis's clock: the entry id starts with it."""
+        return int(self.id.split("-", 1)[0]) / 1000
+
+
+def _job(entry_id: str, fields: dict[str, str]) -> PlacementJob:
+    return PlacementJob(
+        entry_id,
+        fields.get("event", ""),
+        fields.get("note", ""),
+        fields.get("text", ""),
+        fields.get("room", ""),
+        float(fields.get("created", "0") or 0),
+        fields.get("conn", ""),
+    )
+
+
+class PlacementStream:
+    def __init__(self, url: str, stream: str, *, group: str = GROUP) -> None:
+        self._client: aioredis.Redis = aioredis.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, health_check_interval=10
+        )
+        self.stream = stream
+        self.group = group
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def enqueue(self, jobs: Sequence[PlacementJob]) -> None:
+        """Queue a batch in one round trip; the ids given are ignored."""
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for job in jobs:
+                    pipe.xadd(
+                        self.stream,
+                        {
+                            "event": job.event_id,
+                            "note": job.note_id,
+                            "text": job.text,
+                            "room": job.room_id,
+                            "created": f"{job.created_at:.3f}",
+                            "conn": job.conn_id,
+                        },
+                        maxlen=STREAM_MAX,
+                        approximate=True,
+                    )
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise PlacementStreamError(str(exc)) from None
+
+    async def ensure_group(self) -> None:
+        try:
+            # From now on: a placement queued before any worker listened is stale anyway.
+            await self._client.xgroup_create(self.stream, self.group, id="$", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(self, consumer: str, *, count: int, block_ms: int) -> list[PlacementJob]:
+        reply: Any = await self._client.xreadgroup(
+            self.group, consumer, {self.stream: ">"}, count=count, block=block_ms
+        )
+        return [_job(i, f) for _, entries in (reply or []) for i, f in entries]
+
+    async def ack(self, *job_ids: str) -> None:
+        if job_ids:
+            await self._client.xack(self.stream, self.group, *job_ids)
+
+    async def drop_abandoned(self, consumer: str, *, min_idle_ms: int, count: int = 100) -> int:
+        """Acknowledge, unhandled, what a dead worker left pending longer than `min_idle_ms`."""
+        reply: Any = await self._client.xautoclaim(
+            self.stream, self.group, consumer, min_idle_ms, "0-0", count=count, justid=True
+        )
+        ids = [str(i) for i in reply or ()]  # with justid, redis-py returns the ids alone
+        await self.ack(*ids)
+        return len(ids)
+
+    async def redis_time(self) -> float:
+        """Redis's clock, to compare with entry ids whatever this host's clock says."""
+        seconds, micros = await self._client.time()
+        return float(seconds) + float(micros) / 1e6
+
+    async def stats(self) -> dict[str, int]:
+        try:
+            groups = await self._client.xinfo_groups(self.stream)
+        except ResponseError:
+            return {"lag": 0, "pending": 0}
+        for g in groups:
+            if g.get("name") == self.group:
+                return {"lag": int(g.get("lag") or 0), "pending": int(g.get("pending") or 0)}
+        return {"lag": 0, "pending": 0}
