@@ -1,0 +1,478 @@
+"""The facilitator's board over the wire: a real `tablee serve` driven by `tablee simulate`.
+
+    .venv/bin/python bench/board.py [--data ../shared/data] [--preload 5000] [--big 20000]
+
+One server with the packaged MiniLM model and its theme worker in process, as deployed:
+
+1. Note → board: an event is preloaded with 5,000 notes (and themed), then a steady stream
+   is posted (10 notes/s for 30 s); for each note, the time from its post until the
+   facilitator's board shows it (`themes.assigned`, or a snapshot holding it first).
+2. Re-clustering: an event is filled with 20,000 notes (embedding them takes minutes, once),
+   then the same stream goes into fresh events, alternately while that large event is kept
+   re-clustering (a facilitator posts into it every second, so it is never clean) and while
+   nothing else runs. Room delivery p50/p99 of both, their ratio, and how long each full
+   re-clustering of the large event took, as its snapshots say.
+
+Texts are stackoverflow titles, shuffled with seed 0. Times depend on the machine and on
+whatever else runs on it: compare within a run. `bench/themes.py` prints these figures in
+its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from server.protocol import SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, encode  # noqa: E402
+from server.simulate import SimulateOptions, SimulateReport, simulate  # noqa: E402
+from server.simulate_client import MAX_INCOMING_FRAME  # noqa: E402
+from tests.conftest import LiveServer  # noqa: E402
+
+# Production timings, not the tests' shortened ones: the worker's debounce decides how often
+# a busy event is re-clustered, which is what is being measured.
+SERVER_ENV = {
+    "TABLEE_WORKER": "inprocess",
+    "TABLEE_EMBEDDING_MODEL": "",
+    "TABLEE_THEMES_DEBOUNCE_SECONDS": "1",
+    "TABLEE_THEMES_MAX_WAIT_SECONDS": "5",
+    "TABLEE_HEARTBEAT_SECONDS": "15",
+    "TABLEE_LOG_LEVEL": "info",
+}
+PRELOAD_RATE = 200.0  # notes/s while filling an event: 5/s per participant, under the limit
+QUIET_SECONDS = 20.0  # how long the large event must publish nothing to count as idle
+
+
+def texts(data: Path, seed: int = 0) -> list[str]:
+    with (data / "stackoverflow.csv").open(newline="", encoding="utf-8") as handle:
+        rows = [row["text"].strip()[:500] for row in csv.DictReader(handle)]
+    rows = [row for row in rows if row]
+    random.Random(seed).shuffle(rows)  # the file is sorted by label; real notes are not
+    return rows
+
+
+@contextmanager
+def served(directory: Path, model: str = "") -> Iterator[LiveServer]:
+    server = LiveServer(directory, {**SERVER_ENV, "TABLEE_EMBEDDING_MODEL": model}, "board")
+    try:
+        server.wait_ready(300, themes=True)
+        yield server
+    finally:
+        server.stop()
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Snapshot:
+    at: float  # monotonic, when it arrived
+    version: int
+    notes: int
+    seconds: float | None
+
+
+# The head and tail of a themes snapshot carry what is timed here; parsing the whole frame
+# (megabytes at 20,000 notes) would stall this process's loop, which also times deliveries.
+_FIELD = re.compile(rb'"(version|n_notes|seconds)":\s*([0-9.]+)')
+
+
+@dataclass
+class BoardWatch:
+    """A facilitator of the large event: watches its themes and keeps it re-clustering."""
+
+    url: str
+    token: str
+    room: str
+    snapshots: list[Snapshot] = field(default_factory=list)
+    _ws: ClientConnection | None = None
+    _reader: asyncio.Task[None] | None = None
+    _posted: int = 0
+
+    async def open(self) -> None:
+        self._ws = await connect(
+            "ws" + self.url.removeprefix("http") + "/ws",
+            subprotocols=[
+                Subprotocol(SUBPROTOCOL),
+                Subprotocol(TOKEN_SUBPROTOCOL_PREFIX + self.token),
+            ],
+            max_size=MAX_INCOMING_FRAME,
+        )
+        self._reader = asyncio.create_task(self._read(self._ws))
+        await self._ws.send(encode("themes.watch", {}, ref="watch"))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        async for raw in ws:
+            data = raw if isinstance(raw, bytes) else raw.encode()
+            if b'"themes.snapshot"' not in data[:64]:
+                continue
+            values = {
+                m.group(1).decode(): float(m.group(2))
+                for m in _FIELD.finditer(data[:200] + b" " + data[-200:])
+            }
+            self.snapshots.append(
+                Snapshot(
+                    time.monotonic(),
+                    int(values.get("version", 0)),
+                    int(values.get("n_notes", 0)),
+                    values.get("seconds"),
+                )
+            )
+
+    async def post(self, text: str) -> None:
+        assert self._ws is not None
+        self._posted += 1
+        payload = {"room": self.room, "id": str(uuid.uuid4()), "text": f"{text} ({self._posted})"}
+        await self._ws.send(encode("note.post", payload, ref=f"p{self._posted}"))
+
+    async def keep_busy(self, stop: asyncio.Event, lines: list[str]) -> None:
+        """A note a second: the event is never clean, so its re-clusterings follow each other."""
+        k = 0
+        while not stop.is_set():
+            await self.post(lines[k % len(lines)])
+            k += 1
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+
+    async def idle(self, quiet: float = QUIET_SECONDS, limit: float = 300.0) -> None:
+        """Wait until no snapshot has come for `quiet` seconds: no re-clustering is running."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            last = self.snapshots[-1].at if self.snapshots else 0.0
+            if time.monotonic() - last >= quiet:
+                return
+            await asyncio.sleep(1.0)
+
+    def busy_share(self, start: float, end: float) -> float:
+        """How much of [start, end] a re-clustering of this event was running."""
+        busy = 0.0
+        for snap in self.snapshots:
+            if snap.seconds is None:
+                continue
+            busy += max(0.0, min(end, snap.at) - max(start, snap.at - snap.seconds))
+        return busy / max(end - start, 1e-9)
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+
+@dataclass
+class Stream:
+    """Where the measured posting of one simulate run began and ended (monotonic)."""
+
+    started: float = 0.0
+    ended: float = 0.0
+
+    def progress(self, message: str) -> None:
+        if message.startswith("posting"):
+            self.started = time.monotonic()
+        elif "acknowledged" in message:
+            self.ended = time.monotonic()
+
+
+async def note_to_board(
+    url: str, lines: list[str], preload: int, rate: float, seconds: float
+) -> SimulateReport:
+    say(f"note → board: preloading {preload} notes, then {rate:g} notes/s for {seconds:g} s")
+    report = await simulate(
+        SimulateOptions(
+            url=url,
+            texts=lines[: preload + round(rate * seconds)],
+            participants=40,
+            rooms=8,
+            rate=rate,
+            preload=preload,
+            preload_rate=PRELOAD_RATE,
+            themes_timeout=900,
+            progress=say,
+        )
+    )
+    return report
+
+
+@dataclass
+class ReclusterResult:
+    big_notes: int
+    fill_seconds: float  # first post until themes covered all of them
+    runs: list[Snapshot]  # the large event's re-clusterings during the busy streams
+    quiet: list[SimulateReport]
+    busy: list[SimulateReport]
+    busy_share: list[float]  # of each busy stream's posting time, the share spent re-clustering
+
+    def p99(self, reports: list[SimulateReport]) -> float:
+        values = [r.delivery_ms.p99 for r in reports if r.delivery_ms is not None]
+        return statistics.mean(values) if values else float("nan")
+
+    def p50(self, reports: list[SimulateReport]) -> float:
+        values = [r.delivery_ms.p50 for r in reports if r.delivery_ms is not None]
+        return statistics.mean(values) if values else float("nan")
+
+    @property
+    def run_seconds(self) -> list[float]:
+        return [s.seconds for s in self.runs if s.seconds is not None]
+
+
+async def recluster_and_delivery(
+    url: str, lines: list[str], big: int, rate: float, seconds: float, repeats: int
+) -> ReclusterResult:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        response = await http.post(
+            "/api/events",
+            json={"title": "Large event", "rooms": 8, "capacity": 60, "pseudonym": "Bench"},
+        )
+        response.raise_for_status()
+        created = response.json()
+    code, secret = created["event"]["join_code"], created["facilitator_secret"]
+    watch = BoardWatch(url, created["token"], created["rooms"][0]["id"])
+    await watch.open()
+    try:
+        say(f"re-clustering: filling event {code} with {big} notes")
+        fill = await simulate(
+            SimulateOptions(
+                url=url,
+                texts=lines[:big],
+                participants=40,
+                rate=PRELOAD_RATE,
+                join_code=code,
+                secret=secret,
+                themes_timeout=1800,
+                progress=say,
+            )
+        )
+        if fill.themes_seconds_from_first_post is None:
+            raise RuntimeError(f"themes never covered the {big} notes: {fill.themes_covered}")
+        stream_lines = lines[big:] or lines
+        stream_texts = [stream_lines[i % len(stream_lines)] for i in range(round(rate * seconds))]
+        quiet: list[SimulateReport] = []
+        busy: list[SimulateReport] = []
+        shares: list[float] = []
+        runs: list[Snapshot] = []
+        for k in range(repeats):
+            say(f"waiting until event {code} is idle")
+            await watch.idle()
+            say(f"stream {k + 1}/{repeats} with nothing else running")
+            quiet.append(await _stream(url, stream_texts, rate, Stream()))
+            stop = asyncio.Event()
+            busy_task = asyncio.create_task(watch.keep_busy(stop, lines))
+            # Let the first re-clustering begin (debounce: at most 5 s) before the stream.
+            first = len(watch.snapshots)
+            started = time.monotonic()
+            await asyncio.sleep(6.0)
+            say(f"stream {k + 1}/{repeats} while event {code} re-clusters")
+            window = Stream()
+            try:
+                busy.append(await _stream(url, stream_texts, rate, window))
+            finally:
+                stop.set()
+                await busy_task
+            shares.append(watch.busy_share(window.started, window.ended or time.monotonic()))
+            runs += [s for s in watch.snapshots[first:] if s.at > started]
+        return ReclusterResult(
+            big_notes=big,
+            fill_seconds=fill.themes_seconds_from_first_post,
+            runs=runs,
+            quiet=quiet,
+            busy=busy,
+            busy_share=shares,
+        )
+    finally:
+        await watch.close()
+
+
+async def _stream(url: str, lines: list[str], rate: float, window: Stream) -> SimulateReport:
+    def progress(message: str) -> None:
+        window.progress(message)
+        say(message)
+
+    return await simulate(
+        SimulateOptions(
+            url=url,
+            texts=lines,
+            participants=48,
+            rooms=8,
+            rate=rate,
+            themes_timeout=120,
+            progress=progress,
+        )
+    )
+
+
+@dataclass
+class BoardFigures:
+    board: SimulateReport | None
+    recluster: ReclusterResult | None
+
+
+async def measure(
+    data: Path,
+    *,
+    preload: int,
+    big: int,
+    rate: float,
+    seconds: float,
+    repeats: int,
+    directory: Path,
+    skip_board: bool = False,
+    skip_recluster: bool = False,
+    model: str = "",
+) -> BoardFigures:
+    lines = texts(data)
+    with served(directory, model) as server:
+        board = (
+            None if skip_board else await note_to_board(server.url, lines, preload, rate, seconds)
+        )
+        recluster = (
+            None
+            if skip_recluster
+            else await recluster_and_delivery(server.url, lines, big, rate, seconds, repeats)
+        )
+    return BoardFigures(board, recluster)
+
+
+def rows(figures: BoardFigures) -> list[tuple[str, str, str]]:
+    """(figure, value, goal) rows for the benchmark table."""
+    out: list[tuple[str, str, str]] = []
+    board = figures.board
+    if board is not None and board.board_ms is not None:
+        out.append(
+            (
+                f"note → facilitator's board, {board.preloaded:,}-note event, "
+                f"{board.acked} notes streamed: p50 / p95 / p99 (s); never placed",
+                f"{board.board_ms.p50 / 1000:.2f} / {board.board_ms.p95 / 1000:.2f} / "
+                f"{board.board_ms.p99 / 1000:.2f}; {board.board_unplaced}",
+                "p95 ≤ 2",
+            )
+        )
+        runs = [r.seconds for r in board.reclusterings if r.seconds is not None and r.received > 0]
+        if runs:
+            out.append(
+                (
+                    f"full re-clustering, ~{board.preloaded:,} notes, during that stream (s, "
+                    f"median of {len(runs)})",
+                    f"{statistics.median(runs):.1f}",
+                    "",
+                )
+            )
+    result = figures.recluster
+    if result is not None:
+        seconds = result.run_seconds
+        if seconds:
+            out.append(
+                (
+                    f"full re-clustering, {result.big_notes:,} notes (s, median / max of "
+                    f"{len(seconds)})",
+                    f"{statistics.median(seconds):.1f} / {max(seconds):.1f}",
+                    "≤ 15",
+                )
+            )
+        out.append(
+            (
+                f"room delivery without / during re-clustering of {result.big_notes:,} notes: "
+                "p50 (ms)",
+                f"{result.p50(result.quiet):.1f} / {result.p50(result.busy):.1f}",
+                "",
+            )
+        )
+        quiet_p99 = [r.delivery_ms.p99 for r in result.quiet if r.delivery_ms is not None]
+        busy_p99 = [r.delivery_ms.p99 for r in result.busy if r.delivery_ms is not None]
+        share = statistics.mean(result.busy_share) if result.busy_share else 0.0
+        out.append(
+            (
+                "room delivery without / during re-clustering: p99 (ms; each stream; "
+                f"re-clustering ran {share:.0%} of the time)",
+                f"{' '.join(f'{v:.1f}' for v in quiet_p99)} / "
+                f"{' '.join(f'{v:.1f}' for v in busy_p99)}",
+                "",
+            )
+        )
+        out.append(
+            (
+                "room delivery p99, during ÷ without",
+                f"{result.p99(result.busy) / result.p99(result.quiet):.2f}",
+                "≈ 1 (within noise)",
+            )
+        )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--preload", type=int, default=5000, help="notes in the measured event")
+    parser.add_argument("--big", type=int, default=20000, help="notes in the re-clustered event")
+    parser.add_argument("--rate", type=float, default=10.0, help="notes/s of the measured stream")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each stream")
+    parser.add_argument("--repeats", type=int, default=2, help="stream pairs, with and without")
+    parser.add_argument("--skip-board", action="store_true", help="no note → board run")
+    parser.add_argument("--skip-recluster", action="store_true", help="no re-clustering runs")
+    parser.add_argument("--json", type=Path, help="also write the simulate reports here")
+    parser.add_argument(
+        "--model", default="", help="embedding model (default: the packaged MiniLM; 'hashing')"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tablee-board-") as tmp:
+        figures = asyncio.run(
+            measure(
+                args.data,
+                preload=args.preload,
+                big=args.big,
+                rate=args.rate,
+                seconds=args.seconds,
+                repeats=args.repeats,
+                directory=Path(tmp),
+                skip_board=args.skip_board,
+                skip_recluster=args.skip_recluster,
+                model=args.model,
+            )
+        )
+    print("| figure | value | goal |")
+    print("|---|---|---|")
+    for figure, value, goal in rows(figures):
+        print(f"| {figure} | {value} | {goal} |")
+    if args.json is not None:
+        args.json.write_text(json.dumps(to_json(figures), indent=1, ensure_ascii=False))
+    return 0
+
+
+def to_json(figures: BoardFigures) -> dict[str, object]:
+    out: dict[str, object] = {}
+    if figures.board is not None:
+        out["board"] = figures.board.to_json()
+    if figures.recluster is not None:
+        r = figures.recluster
+        out["recluster"] = {
+            "big_notes": r.big_notes,
+            "fill_seconds": r.fill_seconds,
+            "runs": [vars(s) for s in r.runs],
+            "busy_share": r.busy_share,
+            "quiet": [q.to_json() for q in r.quiet],
+            "busy": [b.to_json() for b in r.busy],
+        }
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
