@@ -171,6 +171,7 @@ function enterWall(session) {
     wall = new RoomWall({
       room: id, socket: live, outbox, me: me.id, pseudonym: me.pseudonym,
       list, members: byId("members"), notify, filter: stepFilter(),
+      composer: () => document.getElementById("note-text"),
       onChange: (w) => { byId("member-count").textContent = String(w.members.size); },
     });
     live.watchRoom(id);
@@ -259,6 +260,9 @@ function enterWall(session) {
         break;
       case "moved":
         moved(p.participant, p.room, p.reason);
+        break;
+      case "note.similar":
+        wall?.offerSimilar(p);
         break;
       case "help.updated":
         if (p.room === room) actions.setHelp(Boolean(p.help));

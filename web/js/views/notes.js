@@ -30,6 +30,29 @@ export class NoteList {
     this.cards = new Map();
     this.empty = h("li", { class: "empty", text: emptyText });
     this.connected = true;
+    /** @type {Map<string, HTMLElement>} shown under a note, through its updates */
+    this.extras = new Map();
+  }
+
+  /**
+   * Show `el` under a note until detach(), e.g. the duplicate hint under one's new note.
+   * @param {string} id
+   * @param {HTMLElement} el
+   * @returns {boolean} false when the note is not shown
+   */
+  attach(id, el) {
+    const card = this.cards.get(id);
+    if (!card) return false;
+    this.detach(id);
+    this.extras.set(id, el);
+    if (!card.editing) card.el.append(el);
+    return true;
+  }
+
+  /** @param {string} id */
+  detach(id) {
+    this.extras.get(id)?.remove();
+    this.extras.delete(id);
   }
 
   /**
@@ -56,6 +79,7 @@ export class NoteList {
       if (!seen.has(id)) {
         card.el.remove();
         this.cards.delete(id);
+        this.extras.delete(id);
       }
     }
     if (!wanted.length) wanted.push(this.empty);
@@ -118,8 +142,16 @@ export class NoteList {
         disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) })
       : null;
 
-    card.el.replaceChildren(h("p", { class: "note-text", text: note.text }), meta,
-      h("div", { class: "note-tools" }, like, edit, remove));
+    const parts = [h("p", { class: "note-text", text: note.text }), meta,
+      h("div", { class: "note-tools" }, like, edit, remove)];
+    const extra = this.extras.get(note.id);
+    if (extra?.parentNode === card.el) {
+      // Left in place: moving it would drop the focus from a button in it.
+      while (card.el.firstChild && card.el.firstChild !== extra) card.el.firstChild.remove();
+      extra.before(...parts);
+    } else {
+      card.el.replaceChildren(...parts, ...(extra ? [extra] : []));
+    }
   }
 
   /** @param {{el: HTMLElement, note: ShownNote, editing: boolean}} card */

@@ -4,21 +4,25 @@
 import { Wall } from "../wall.js";
 import { NoteList } from "./notes.js";
 import { renderMembers } from "./members.js";
+import { chooseSimilar, similarHint } from "./similar-hint.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
 /** @typedef {import("../outbox.js").Outbox} Outbox */
 /** @typedef {import("./notes.js").ShownNote} ShownNote */
+/** @typedef {import("./similar-hint.js").SimilarNote} SimilarNote */
 
 export class RoomWall {
   /**
    * @param {{room: string, socket: TableeSocket, outbox: Outbox, me: string, moderator?: boolean,
    *          pseudonym?: string, canLike?: boolean, list: HTMLElement, members?: HTMLElement,
    *          notify: (message: string) => void, onChange?: (wall: Wall) => void,
-   *          emptyText?: string, filter?: (note: ShownNote) => boolean}} options
+   *          emptyText?: string, filter?: (note: ShownNote) => boolean,
+   *          composer?: () => HTMLElement | null}} options
+   *   `composer`: where the focus goes back to when a duplicate hint closes under it
    */
   constructor({ room, socket, outbox, me, moderator = false, pseudonym = "You", canLike = true,
     list, members, notify, onChange,
-    emptyText = "No notes yet. The first idea is often the bravest.", filter }) {
+    emptyText = "No notes yet. The first idea is often the bravest.", filter, composer }) {
     this.room = room;
     this.socket = socket;
     this.outbox = outbox;
@@ -27,6 +31,9 @@ export class RoomWall {
     this.membersEl = members;
     this.notify = notify;
     this.onChange = onChange;
+    this.composer = composer;
+    /** @type {Map<string, () => void>} open duplicate hints, by note: each one's dispose */
+    this.hints = new Map();
     this.wall = new Wall();
     this.loaded = false;
     /** @type {((note: ShownNote) => boolean) | undefined} which notes to show (e.g. this step's) */
@@ -62,6 +69,9 @@ export class RoomWall {
       { signal });
     const unsubscribe = outbox.subscribe(() => this.render());
     signal.addEventListener("abort", unsubscribe);
+    signal.addEventListener("abort", () => {
+      for (const dispose of this.hints.values()) dispose();
+    });
     this.list.setConnected(socket.state === "open");
     this.render();
   }
@@ -115,6 +125,58 @@ export class RoomWall {
     this.socket.request(like ? "note.like" : "note.unlike", { room: this.room, id })
       .catch((err) => this.notify(`Could not ${like ? "like" : "unlike"} that note: `
         + err.message));
+  }
+
+  /**
+   * The server found notes very close to one just posted here (`note.similar`, sent to its
+   * author alone): offer, under that note, to +1 the closest one instead.
+   * @param {{note: string, similar: SimilarNote[]}} payload
+   */
+  offerSimilar({ note: id, similar }) {
+    const mine = this.wall.notes.get(id);
+    if (!mine || mine.author?.id !== this.me || !Array.isArray(similar)) return;
+    const choice = chooseSimilar(similar, (other) => this.wall.notes.get(other), this.me);
+    if (!choice) return;
+    this.hints.get(id)?.();
+    const close = () => {
+      const el = this.list.extras.get(id);
+      if (el?.contains(document.activeElement)) this.composer?.()?.focus();
+      this.hints.get(id)?.();
+      this.hints.delete(id);
+      this.list.detach(id);
+    };
+    const { match, kind } = choice;
+    const hint = similarHint(choice, {
+      onDismiss: close,
+      onTake: async () => {
+        try {
+          // Likes belong to the people at the note's table: only offered for this room's.
+          if (kind === "table") {
+            await this.socket.request("note.like", { room: this.room, id: match.id });
+          }
+        } catch (err) {
+          this.notify(`Could not add your +1: ${/** @type {Error} */ (err).message}`);
+          throw err;
+        }
+        try {
+          await this.socket.request("note.delete", { room: this.room, id });
+        } catch (err) {
+          const message = /** @type {Error} */ (err).message;
+          this.notify(kind === "table"
+            ? `Your +1 was added, but your note could not be withdrawn: ${message}`
+            : `Could not remove your note: ${message}`);
+          close();
+          return;
+        }
+        this.outbox.drop(id);
+        close();
+        this.notify(kind === "table"
+          ? "Your +1 went to the note already on the wall; yours was withdrawn."
+          : "Your repeated note was removed.");
+      },
+    });
+    if (this.list.attach(id, hint.el)) this.hints.set(id, hint.dispose);
+    else hint.dispose();
   }
 
   /** @param {ShownNote} note */
