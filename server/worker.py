@@ -4,6 +4,10 @@ Several can run side by side; they share the jobs through the consumer group. Th
 make are stored, then published on the event's themes channel for every server process.
 A periodic sweep re-queues events whose notes changed after their latest themes, so a job
 lost with Redis is made up for.
+
+Beside the jobs, each worker places new notes from the placement stream
+(`server/placement_worker.py`) in a task of its own, so a placement never waits for the
+job loop's re-clustering.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from nlp.worker import ThemeWorker
 from . import protocol
 from .hub import pack, themes_channel
 from .jobs import Job, ThemeJobs
+from .placement_stream import PlacementStream
+from .placement_worker import PlacementConsumer
 from .redis_broker import RedisBroker
 from .settings import Settings, SettingsError
 from .store import Store
@@ -46,6 +52,15 @@ class JobWorker:
         self.themes = ThemeWorker(
             self.store, self._publish, ThreadRunner(lambda: make_pipeline(model))
         )
+        self.placements = PlacementConsumer(
+            PlacementStream(settings.broker_url, settings.placement_stream),
+            self.store,
+            self.themes,
+            self.broker,
+            origin=self.origin,
+            name=self.name,
+            max_age=settings.placement_max_age_seconds,
+        )
         self.handled = 0
 
     async def _publish(self, event_id: str, payload: dict[str, object]) -> None:
@@ -58,7 +73,16 @@ class JobWorker:
         await self.themes.start()
         if not await self.themes.wait_ready():
             raise RuntimeError("the theme pipeline failed to load")
+        placing = asyncio.create_task(self.placements.run(stop))
         log.info("worker %s ready", self.name)
+        try:
+            await self._jobs_loop(stop)
+        finally:
+            placing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await placing
+
+    async def _jobs_loop(self, stop: asyncio.Event) -> None:
         s = self.settings
         last_sweep = 0.0
         while not stop.is_set():
@@ -102,6 +126,7 @@ class JobWorker:
             self.handled += len(jobs)
 
     async def close(self) -> None:
+        await self.placements.stream.close()
         await self.themes.close()
         await self.broker.close()
         await self.jobs.close()
