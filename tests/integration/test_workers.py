@@ -97,6 +97,7 @@ async def test_a_worker_killed_mid_run_loses_no_theme_job(
         "TABLEE_WORKER_CLAIM_IDLE_SECONDS": "2",
         "TABLEE_WORKER_SWEEP_SECONDS": "3",
         "TABLEE_JOBS_STREAM": stream,
+        "TABLEE_PLACEMENT_STREAM": f"{stream}:place",
     }
     server = start_server(name="srv", **env)
     one = workers("w1", env)
