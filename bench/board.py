@@ -7,8 +7,9 @@ One server with the packaged MiniLM model and its theme worker in process, as de
 1. Note → board: an event is preloaded with 5,000 notes (and themed), then a steady stream
    is posted (10 notes/s for 30 s); for each note, the time from its post until the
    facilitator's board shows it (`themes.assigned`, or a snapshot holding it first).
-2. Re-clustering: an event is filled with 20,000 notes (embedding them takes minutes, once),
-   then the same stream goes into fresh events, alternately while that large event is kept
+2. Re-clustering: an event of 20,000 notes is written into the store before the server
+   starts; its first re-clustering embeds them all (minutes, once). Then the same stream
+   goes into fresh events, alternately while that large event is kept
    re-clustering (a facilitator posts into it every second, so it is never clean) and while
    nothing else runs. Room delivery p50/p99 of both, their ratio, and how long each full
    re-clustering of the large event took, as its snapshots say.
@@ -38,13 +39,20 @@ from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from server.migrate import upgrade_async  # noqa: E402
 from server.protocol import SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, encode  # noqa: E402
-from server.simulate import SimulateOptions, SimulateReport, simulate  # noqa: E402
+from server.simulate import (  # noqa: E402
+    SimulateOptions,
+    SimulateReport,
+    format_report,
+    simulate,
+)
 from server.simulate_client import MAX_INCOMING_FRAME  # noqa: E402
 from tests.conftest import LiveServer  # noqa: E402
 
@@ -122,14 +130,20 @@ class BoardWatch:
         await self._ws.send(encode("themes.watch", {}, ref="watch"))
 
     async def _read(self, ws: ClientConnection) -> None:
-        async for raw in ws:
-            data = raw if isinstance(raw, bytes) else raw.encode()
+        while True:
+            try:
+                data = await ws.recv(decode=False)  # bytes: no decoding megabytes of text
+            except ConnectionClosed:
+                return
             if b'"themes.snapshot"' not in data[:64]:
                 continue
-            values = {
-                m.group(1).decode(): float(m.group(2))
-                for m in _FIELD.finditer(data[:200] + b" " + data[-200:])
-            }
+            # `seconds` is the payload's last field; lineage entries near the end also carry a
+            # `version`, so that and `n_notes` are read from the head only.
+            head = {m.group(1): float(m.group(2)) for m in _FIELD.finditer(data[:200])}
+            tail = {m.group(1): float(m.group(2)) for m in _FIELD.finditer(data[-200:])}
+            values = {"version": head.get(b"version", 0.0), "n_notes": head.get(b"n_notes", 0.0)}
+            if b"seconds" in tail:
+                values["seconds"] = tail[b"seconds"]
             self.snapshots.append(
                 Snapshot(
                     time.monotonic(),
@@ -162,6 +176,16 @@ class BoardWatch:
             if time.monotonic() - last >= quiet:
                 return
             await asyncio.sleep(1.0)
+
+    async def until_notes(self, notes: int, limit: float) -> float | None:
+        """When a snapshot of at least `notes` notes arrived; None if none within `limit` s."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            done = [s.at for s in self.snapshots if s.notes >= notes]
+            if done:
+                return done[0]
+            await asyncio.sleep(1.0)
+        return None
 
     def busy_share(self, start: float, end: float) -> float:
         """How much of [start, end] a re-clustering of this event was running."""
@@ -210,6 +234,7 @@ async def note_to_board(
             progress=say,
         )
     )
+    say(format_report(report))
     return report
 
 
@@ -235,35 +260,62 @@ class ReclusterResult:
         return [s.seconds for s in self.runs if s.seconds is not None]
 
 
+@dataclass(frozen=True)
+class Seeded:
+    join_code: str
+    secret: str
+    notes: int
+
+
+async def seed(database_url: str, lines: list[str], n: int, rooms: int = 8) -> Seeded:
+    """An event of `n` notes written straight into the store, as a restarted server finds it.
+
+    Posted over the wire, each note would also be placed live, one by one against the whole
+    wall: tens of minutes for 20,000 notes on this machine. The re-clustering measured here
+    starts from the stored notes either way, and embeds all of them on its first run.
+    """
+    from server.auth import hash_secret, new_secret
+    from server.store import Store
+
+    store = Store(database_url)
+    try:
+        secret = new_secret()
+        event, tables = await store.create_event(
+            "Large event", hash_secret(secret), [(f"Table {i + 1}", 60) for i in range(rooms)]
+        )
+        people = [
+            await store.join(event.id, f"Seed {i + 1}", "participant", table.id)
+            for i, table in enumerate(tables)
+        ]
+        for k, text in enumerate(lines[:n]):
+            await store.post_note(people[k % rooms], tables[k % rooms], str(uuid.uuid4()), text)
+    finally:
+        await store.close()
+    return Seeded(event.join_code, secret, n)
+
+
 async def recluster_and_delivery(
-    url: str, lines: list[str], big: int, rate: float, seconds: float, repeats: int
+    url: str, seeded: Seeded, lines: list[str], rate: float, seconds: float, repeats: int
 ) -> ReclusterResult:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         response = await http.post(
-            "/api/events",
-            json={"title": "Large event", "rooms": 8, "capacity": 60, "pseudonym": "Bench"},
+            f"/api/events/{seeded.join_code}/facilitate",
+            json={"secret": seeded.secret, "pseudonym": "Bench"},
         )
         response.raise_for_status()
-        created = response.json()
-    code, secret = created["event"]["join_code"], created["facilitator_secret"]
-    watch = BoardWatch(url, created["token"], created["rooms"][0]["id"])
+        joined = response.json()
+    code, big = seeded.join_code, seeded.notes
+    watch = BoardWatch(url, joined["token"], joined["rooms"][0]["id"])
     await watch.open()
     try:
-        say(f"re-clustering: filling event {code} with {big} notes")
-        fill = await simulate(
-            SimulateOptions(
-                url=url,
-                texts=lines[:big],
-                participants=40,
-                rate=PRELOAD_RATE,
-                join_code=code,
-                secret=secret,
-                themes_timeout=1800,
-                progress=say,
-            )
-        )
-        if fill.themes_seconds_from_first_post is None:
-            raise RuntimeError(f"themes never covered the {big} notes: {fill.themes_covered}")
+        say(f"re-clustering: first themes of event {code}, {big} stored notes (embeds them all)")
+        started = time.monotonic()
+        await watch.post(lines[0])
+        fill_seconds = await watch.until_notes(big, limit=1800)
+        if fill_seconds is None:
+            raise RuntimeError(f"no themes of the {big} notes of event {code} within 30 min")
+        fill_seconds = round(fill_seconds - started, 1)
+        say(f"first themes of event {code} after {fill_seconds:.0f} s")
         stream_lines = lines[big:] or lines
         stream_texts = [stream_lines[i % len(stream_lines)] for i in range(round(rate * seconds))]
         quiet: list[SimulateReport] = []
@@ -292,7 +344,7 @@ async def recluster_and_delivery(
             runs += [s for s in watch.snapshots[first:] if s.at > started]
         return ReclusterResult(
             big_notes=big,
-            fill_seconds=fill.themes_seconds_from_first_post,
+            fill_seconds=fill_seconds,
             runs=runs,
             quiet=quiet,
             busy=busy,
@@ -307,7 +359,7 @@ async def _stream(url: str, lines: list[str], rate: float, window: Stream) -> Si
         window.progress(message)
         say(message)
 
-    return await simulate(
+    report = await simulate(
         SimulateOptions(
             url=url,
             texts=lines,
@@ -318,6 +370,8 @@ async def _stream(url: str, lines: list[str], rate: float, window: Stream) -> Si
             progress=progress,
         )
     )
+    say(format_report(report))
+    return report
 
 
 @dataclass
@@ -340,15 +394,21 @@ async def measure(
     model: str = "",
 ) -> BoardFigures:
     lines = texts(data)
+    seeded: Seeded | None = None
+    if not skip_recluster:
+        database_url = f"sqlite+aiosqlite:///{directory / 'board.db'}"  # where `served` looks
+        say(f"writing an event of {big} notes into {database_url}")
+        await upgrade_async(database_url)
+        seeded = await seed(database_url, lines, big)
     with served(directory, model) as server:
         board = (
             None if skip_board else await note_to_board(server.url, lines, preload, rate, seconds)
         )
-        recluster = (
-            None
-            if skip_recluster
-            else await recluster_and_delivery(server.url, lines, big, rate, seconds, repeats)
-        )
+        recluster = None
+        if seeded is not None:
+            recluster = await recluster_and_delivery(
+                server.url, seeded, lines, rate, seconds, repeats
+            )
     return BoardFigures(board, recluster)
 
 
