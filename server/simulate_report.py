@@ -162,7 +162,8 @@ def format_report(report: SimulateReport) -> str:
     if runs:
         longest = max(runs, key=lambda r: r.seconds or 0.0)
         lines.append(
-            f"  re-clustering {len(runs)} runs while posting; longest {longest.seconds:.1f} s "
+            f"  re-clustering {len(runs)} run{'' if len(runs) == 1 else 's'} while posting; "
+            f"longest {longest.seconds:.1f} s "
             f"({longest.notes} notes)"
         )
     if report.labels:
