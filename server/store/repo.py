@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,10 +34,10 @@ from ..rooms import (
     new_join_code,
     pick_room,
 )
+from . import posting
 from .edits import edit_detail, edit_from_row
-from .engine import make_engine
+from .engine import make_engine, make_sqlite_writer
 from .models import (
-    AgendaRow,
     EventRow,
     LikeRow,
     NoteRow,
@@ -47,6 +49,7 @@ from .models import (
 )
 
 TRIM_EVERY = 50
+RECENT_POSTS = 50_000
 
 
 def _now() -> datetime:
@@ -97,6 +100,14 @@ class Store:
         self.engine: AsyncEngine = make_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._history = history_per_room
+        self._writer = make_sqlite_writer(url)
+        self._writer_thread = (
+            ThreadPoolExecutor(1, thread_name_prefix="tablee-sqlite-writer")
+            if self._writer is not None
+            else None
+        )
+        # Ids of notes this process stored: their retries skip the write and read them back.
+        self._recent_posts = posting.RecentIds(RECENT_POSTS)
         # SQLite has one writer; queueing writers here beats retrying "database is locked".
         self._write_lock: asyncio.Lock | None = (
             asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
@@ -104,6 +115,10 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._writer_thread is not None:
+            self._writer_thread.shutdown(wait=True)
+        if self._writer is not None:
+            self._writer.dispose()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -243,53 +258,50 @@ class Store:
         self, actor: Participant, room: Room, note_id: str, text_: str
     ) -> Committed:
         """Store a new note, or return the stored one when this id was already posted."""
-        # A retry is answered from a plain read: no write transaction, no lock on the room.
-        found = await self._posted(note_id)
+        # A retry seen here before is answered from a plain read: no write, no room lock.
+        found = await self._posted(note_id) if note_id in self._recent_posts else None
         if found is None:
             try:
-                async with self._write() as s:
-                    seq, epoch = await _bump(s, room.id)
-                    now = _now()
-                    # Read in this transaction, so a note belongs to the step it committed in.
-                    step_id = await s.scalar(
-                        select(AgendaRow.step_id).where(AgendaRow.event_id == room.event_id)
-                    )
-                    s.add(
-                        NoteRow(
-                            id=note_id,
-                            event_id=room.event_id,
-                            room_id=room.id,
-                            author_id=actor.id,
-                            text=text_,
-                            seq=seq,
-                            created_at=now,
-                            updated_at=now,
-                            step_id=step_id,
-                        )
-                    )
-                    note = Note(
-                        note_id,
-                        room.id,
-                        actor.id,
-                        actor.pseudonym,
-                        actor.role,
-                        text_,
-                        now,
-                        now,
-                        step_id=step_id,
-                    )
-                    frame = await self._record(
-                        s, room.id, seq, epoch, "note.added", {"note": note.to_wire()}
-                    )
-                    return Committed(seq, epoch, frame, note)
+                committed = await self._insert_note(actor, room, note_id, text_)
+                self._recent_posts.add(note_id)
+                return committed
             except IntegrityError:
-                # The same id was posted concurrently (a retry racing its original).
+                # Posted before through another process, or a retry racing its original.
                 found = await self._posted(note_id)
                 if found is None:
                     raise
         existing, seq, epoch = found
         check_same_post(existing, room.id, actor.id)
         return Committed(seq, epoch, None, existing)
+
+    async def _insert_note(
+        self, actor: Participant, room: Room, note_id: str, text_: str
+    ) -> Committed:
+        post = functools.partial(
+            posting.insert_note,
+            actor=actor,
+            room=room,
+            note_id=note_id,
+            text=text_,
+            now=_now(),
+            keep_frames=self._history,
+            trim_every=TRIM_EVERY,
+        )
+        if self._writer is not None and self._writer_thread is not None:
+            writer = self._writer
+
+            def run() -> posting.Posted:
+                with writer.begin() as c:
+                    return post(c)
+
+            assert self._write_lock is not None
+            async with self._write_lock:
+                loop = asyncio.get_running_loop()
+                done = await loop.run_in_executor(self._writer_thread, run)
+        else:
+            async with self.engine.begin() as c:
+                done = await c.run_sync(lambda sync: post(sync))
+        return Committed(done.seq, done.epoch, done.frame, done.note)
 
     async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:
         """A stored note (deleted or not) with the seq of its note.added and its room's epoch."""

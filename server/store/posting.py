@@ -1,0 +1,127 @@
+"""The statements of a note's post, built once: the path every contribution takes.
+
+Core rather than the ORM here: a post is three statements in one transaction, and the unit of
+work, identity map and per-call statement building cost more than the database itself.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+
+from .. import protocol
+from ..rooms import Note, Participant, Room
+from .models import AgendaRow, NoteRow, RoomEventRow, RoomRow
+
+_rooms: Table = RoomRow.__table__  # type: ignore[assignment]
+_notes: Table = NoteRow.__table__  # type: ignore[assignment]
+_frames: Table = RoomEventRow.__table__  # type: ignore[assignment]
+_agendas: Table = AgendaRow.__table__  # type: ignore[assignment]
+
+BUMP = (
+    update(_rooms)
+    .where(_rooms.c.id == bindparam("room_id"))
+    .values(seq=_rooms.c.seq + 1)
+    .returning(_rooms.c.seq, _rooms.c.epoch)
+)
+
+_STEP = (
+    select(_agendas.c.step_id)
+    .where(_agendas.c.event_id == bindparam("step_event_id"))
+    .scalar_subquery()
+)
+
+INSERT_NOTE = (
+    insert(_notes)
+    .values(
+        id=bindparam("id"),
+        event_id=bindparam("event_id"),
+        room_id=bindparam("room_id"),
+        author_id=bindparam("author_id"),
+        text=bindparam("text"),
+        seq=bindparam("seq"),
+        created_at=bindparam("created_at"),
+        updated_at=bindparam("updated_at"),
+        step_id=_STEP,
+    )
+    .returning(_notes.c.step_id)
+)
+
+INSERT_FRAME = insert(_frames).values(
+    room_id=bindparam("room_id"),
+    seq=bindparam("seq"),
+    frame=bindparam("frame"),
+    created_at=bindparam("created_at"),
+)
+
+TRIM_FRAMES = delete(_frames).where(
+    _frames.c.room_id == bindparam("room_id"), _frames.c.seq <= bindparam("upto")
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    seq: int
+    epoch: str
+    frame: str
+    note: Note
+
+
+def insert_note(
+    c: Connection,
+    actor: Participant,
+    room: Room,
+    note_id: str,
+    text: str,
+    now: datetime,
+    *,
+    keep_frames: int,
+    trim_every: int,
+) -> Posted:
+    """Store a note and its diff frame in the caller's transaction: blocking, so that a whole
+    post is one call on SQLite's writer thread (or one `run_sync` on PostgreSQL)."""
+    seq, epoch = c.execute(BUMP, {"room_id": room.id}).one()
+    # The step is read in this transaction, so a note belongs to the step it committed in.
+    step_id = c.execute(
+        INSERT_NOTE,
+        {
+            "id": note_id,
+            "event_id": room.event_id,
+            "room_id": room.id,
+            "author_id": actor.id,
+            "text": text,
+            "seq": seq,
+            "created_at": now,
+            "updated_at": now,
+            "step_event_id": room.event_id,
+        },
+    ).scalar_one()
+    note = Note(
+        note_id, room.id, actor.id, actor.pseudonym, actor.role, text, now, now, step_id=step_id
+    )
+    frame = protocol.encode(
+        "note.added", {"note": note.to_wire()}, room=room.id, seq=seq, epoch=epoch
+    )
+    c.execute(INSERT_FRAME, {"room_id": room.id, "seq": seq, "frame": frame, "created_at": now})
+    if seq % trim_every == 0 and seq > keep_frames:
+        c.execute(TRIM_FRAMES, {"room_id": room.id, "upto": seq - keep_frames})
+    return Posted(int(seq), str(epoch), frame, note)
+
+
+class RecentIds:
+    """A bounded set that forgets the oldest ids first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def add(self, key: str) -> None:
+        self._ids[key] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
