@@ -196,7 +196,9 @@ async def themes_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) ->
     check_can_watch_themes(conn.participant)
     event_id = conn.participant.event_id
     await ctx.hub.listen(conn, themes_channel(event_id))
-    conn.offer(protocol.ack_frame(msg.ref, {"worker": ctx.worker is not None}))
+    # External workers count: themes then come through the broker, not from this process.
+    themes_on = ctx.worker is not None or ctx.jobs is not None
+    conn.offer(protocol.ack_frame(msg.ref, {"worker": themes_on}))
     latest = (
         await ctx.worker.latest(event_id)
         if ctx.worker is not None

@@ -189,7 +189,10 @@ async def readyz(request: Request) -> Response:
         checks["broker"] = "ok"
     except Exception as exc:
         checks["broker"] = f"unreachable: {type(exc).__name__}"
-    checks["themes"] = "off" if ctx.worker is None else ("ready" if ctx.worker.ready else "loading")
+    if ctx.worker is not None:
+        checks["themes"] = "ready" if ctx.worker.ready else "loading"
+    else:
+        checks["themes"] = "external workers" if ctx.jobs is not None else "off"
     ok = checks["database"] == "ok" and checks["broker"] == "ok"
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503

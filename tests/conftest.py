@@ -87,7 +87,8 @@ class LiveServer:
             try:
                 r = httpx.get(self.url + "/readyz", timeout=2)
                 if r.status_code == 200 and (
-                    not themes or r.json()["checks"]["themes"] in ("ready", "off")
+                    not themes
+                    or r.json()["checks"]["themes"] in ("ready", "off", "external workers")
                 ):
                     return
             except httpx.HTTPError:
