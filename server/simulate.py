@@ -193,6 +193,9 @@ class Simulation:
         tally = self.tally
         self._say(f"{len(tally.acked)} notes preloaded; waiting for themes to cover them")
         await asyncio.gather(self._settle_deliveries(), self._wait_for_themes())
+        await self._wait_for_placements()
+        placed = len(tally.assigned & tally.acked)
+        self._say(f"{placed} of {len(tally.acked)} preloaded notes placed live; measuring")
         self._preloaded = len(tally.acked)
         self._preload_seconds = span(tally.first_post, self._themes_at)
         self._preload_errors = {f"preload {code}": n for code, n in tally.errors.items()}
@@ -438,6 +441,20 @@ class Simulation:
                 await asyncio.wait_for(tally.themes_changed.wait(), remaining)
             except TimeoutError:
                 return
+
+    async def _wait_for_placements(self, quiet: float = 5.0) -> None:
+        """Let live placements catch up before measuring: filled faster than the server
+        places notes, the event keeps a backlog that the measured notes would queue behind.
+        Done when every note was assigned, or when assignments stopped coming."""
+        tally = self.tally
+        if not tally.theme_worker or not tally.acked:
+            return
+        deadline = time.monotonic() + self.options.themes_timeout
+        while not tally.acked <= tally.assigned and time.monotonic() < deadline:
+            last = tally.last_assigned or tally.last_ack or 0.0
+            if time.monotonic() - last >= quiet:
+                return
+            await asyncio.sleep(0.5)
 
     def _say(self, message: str) -> None:
         if self.options.progress is not None:

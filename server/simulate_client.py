@@ -75,6 +75,8 @@ class Tally:
         self.themes_received = 0.0
         self.theme_worker = True
         self.board_ms: dict[str, float] = {}  # note -> post to first sight on the board
+        self.assigned: set[str] = set()  # notes a `themes.assigned` named
+        self.last_assigned: float | None = None
         self.board_by_snapshot = 0
         # (version, notes, the worker's seconds, when it arrived) for every snapshot.
         self.snapshots: list[tuple[int, int, float | None, float]] = []
@@ -119,7 +121,11 @@ class Tally:
     def on_assigned(self, note_id: str, now: float) -> None:
         """The facilitator's board placed a note live (in a theme or, for now, in none)."""
         note_id = norm_id(note_id)
-        if note_id in self.sent_at and note_id not in self.board_ms:
+        if note_id not in self.sent_at:
+            return
+        self.assigned.add(note_id)
+        self.last_assigned = now
+        if note_id not in self.board_ms:
             self.board_ms[note_id] = (now - self.sent_at[note_id]) * 1000
 
     def on_themes(self, snapshot: dict[str, Any], now: float) -> None:
