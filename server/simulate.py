@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import itertools
 import json
@@ -163,6 +164,7 @@ class Simulation:
         self._preloaded = 0
         self._preload_seconds: float | None = None
         self._preload_errors: dict[str, int] = {}
+        self._preload_disconnects: dict[str, int] = {}
 
     async def run(self) -> SimulateReport:
         try:
@@ -189,20 +191,46 @@ class Simulation:
     async def _preload(self, texts: Sequence[str]) -> None:
         """Fill the event, wait until its themes hold every note, then start a fresh tally."""
         self._say(f"preloading {len(texts)} notes")
-        await self._replay(texts, self.options.preload_rate)
+        await self._replay(texts[:-1], self.options.preload_rate)
         tally = self.tally
         self._say(f"{len(tally.acked)} notes preloaded; waiting for themes to cover them")
         await asyncio.gather(self._settle_deliveries(), self._wait_for_themes())
-        await self._wait_for_placements()
-        placed = len(tally.assigned & tally.acked)
-        self._say(f"{placed} of {len(tally.acked)} preloaded notes placed live; measuring")
-        self._preloaded = len(tally.acked)
         self._preload_seconds = span(tally.first_post, self._themes_at)
-        self._preload_errors = {f"preload {code}": n for code, n in tally.errors.items()}
         if self._themes_at is None:
             self._say("themes did not cover the preloaded notes in time; measuring anyway")
+        await self._drain_placements(texts[-1])
+        self._preloaded = len(tally.acked)
+        self._preload_errors = {f"preload {code}": n for code, n in tally.errors.items()}
+        self._preload_disconnects = {f"preload: {c}": n for c, n in tally.disconnects.items()}
         self._themes_at = None
         self.tally = tally.carry_over()
+
+    async def _drain_placements(self, text: str) -> None:
+        """Wait until live placement has caught up with the preload.
+
+        Filled faster than the server places notes, the event keeps a backlog that measured
+        notes would queue behind. Placements go in order, so once one more note posted now
+        is placed, the backlog is gone.
+        """
+        tally = self.tally
+        if not tally.theme_worker:
+            return
+        before = set(tally.acked)
+        started = time.monotonic()
+        await self._replay([text], 0)
+        probe = tally.acked - before
+        deadline = started + self.options.themes_timeout
+        while probe and not probe <= tally.assigned:
+            tally.assignments.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(tally.assignments.wait(), remaining)
+        if probe and probe <= tally.assigned:
+            self._say(f"live placement caught up {time.monotonic() - started:.1f} s later")
+        else:
+            self._say("live placement did not catch up in time; measuring anyway")
 
     async def open_socket(self, token: str) -> ClientConnection:
         # No Origin header: like any script or app, and unlike a page of another site.
@@ -254,7 +282,7 @@ class Simulation:
             retries=t.retries,
             reconnects=t.reconnects,
             room_resets=t.resets,
-            disconnects=dict(t.disconnects),
+            disconnects={**self._preload_disconnects, **t.disconnects},
             post_seconds=span(t.first_post, t.last_ack),
             themes_seconds=span(t.last_ack, themes_at),
             themes_seconds_from_first_post=span(t.first_post, themes_at),
@@ -441,20 +469,6 @@ class Simulation:
                 await asyncio.wait_for(tally.themes_changed.wait(), remaining)
             except TimeoutError:
                 return
-
-    async def _wait_for_placements(self, quiet: float = 5.0) -> None:
-        """Let live placements catch up before measuring: filled faster than the server
-        places notes, the event keeps a backlog that the measured notes would queue behind.
-        Done when every note was assigned, or when assignments stopped coming."""
-        tally = self.tally
-        if not tally.theme_worker or not tally.acked:
-            return
-        deadline = time.monotonic() + self.options.themes_timeout
-        while not tally.acked <= tally.assigned and time.monotonic() < deadline:
-            last = tally.last_assigned or tally.last_ack or 0.0
-            if time.monotonic() - last >= quiet:
-                return
-            await asyncio.sleep(0.5)
 
     def _say(self, message: str) -> None:
         if self.options.progress is not None:

@@ -76,11 +76,11 @@ class Tally:
         self.theme_worker = True
         self.board_ms: dict[str, float] = {}  # note -> post to first sight on the board
         self.assigned: set[str] = set()  # notes a `themes.assigned` named
-        self.last_assigned: float | None = None
         self.board_by_snapshot = 0
         # (version, notes, the worker's seconds, when it arrived) for every snapshot.
         self.snapshots: list[tuple[int, int, float | None, float]] = []
         self.themes_changed = asyncio.Event()
+        self.assignments = asyncio.Event()
         self.delivery_progress = asyncio.Event()
 
     def carry_over(self) -> Tally:
@@ -91,6 +91,7 @@ class Tally:
         fresh.themes_received = self.themes_received
         fresh.theme_worker = self.theme_worker
         fresh.snapshots = list(self.snapshots)
+        fresh.mismatches = set(self.mismatches)  # a protocol fault matters whenever it came
         return fresh
 
     def on_sent(self, note_id: str, author: int, recipients: frozenset[int], now: float) -> None:
@@ -124,7 +125,7 @@ class Tally:
         if note_id not in self.sent_at:
             return
         self.assigned.add(note_id)
-        self.last_assigned = now
+        self.assignments.set()
         if note_id not in self.board_ms:
             self.board_ms[note_id] = (now - self.sent_at[note_id]) * 1000
 
