@@ -33,8 +33,11 @@ SETS = ("stackoverflow", "biomedical", "searchsnippets")
 
 
 def quality(data: Path, cache: Path, name: str, limit: int | None) -> dict[str, Any]:
+    # This checkout's code, not whichever `tablee` is installed.
     command = [
-        str(ROOT / ".venv/bin/tablee"),
+        sys.executable,
+        "-m",
+        "server.cli",
         "themes",
         str(data / f"{name}.csv"),
         "--label-column",
@@ -45,7 +48,7 @@ def quality(data: Path, cache: Path, name: str, limit: int | None) -> dict[str, 
     ]
     if limit:
         command += ["--limit", str(limit)]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     result: dict[str, Any] = json.loads(out)
     return result
 
