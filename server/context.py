@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from .placement import PlacementBatcher
 
 
+ROOM_LIST_SECONDS = 1.0
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -42,6 +45,8 @@ class AppContext:
     # Rooms never change event; caching them spares a read per message.
     _rooms: dict[str, Room] = field(default_factory=dict)
     _seat_counts: Debouncer | None = None
+    # event id -> (read at, the room list as sent in `hello`)
+    _room_lists: dict[str, tuple[float, list[dict[str, Any]]]] = field(default_factory=dict)
 
     async def room(self, room_id: str) -> Room | None:
         room = self._rooms.get(room_id)
@@ -51,8 +56,21 @@ class AppContext:
                 self._rooms[room_id] = room
         return room
 
+    async def room_list(self, event_id: str) -> list[dict[str, Any]]:
+        """The event's rooms for a `hello`, read at most once a second: at an assembly's start
+        hundreds connect within a minute, and each read counts every room's members."""
+        now = time.monotonic()
+        cached = self._room_lists.get(event_id)
+        if cached is not None and now - cached[0] < ROOM_LIST_SECONDS:
+            return cached[1]
+        rooms = [r.to_wire() for r in await self.store.rooms(event_id)]
+        self._room_lists[event_id] = (now, rooms)
+        return rooms
+
     async def publish_rooms(self, event_id: str, *, everyone: bool = True) -> None:
         """The room list to everyone (rooms came or went) or, for head counts, to staff only."""
+        if everyone:
+            self._room_lists.pop(event_id, None)
         rooms = await self.store.rooms(event_id)
         frame = protocol.encode("rooms.updated", {"rooms": [r.to_wire() for r in rooms]})
         channel = event_channel(event_id) if everyone else staff_channel(event_id)

@@ -78,7 +78,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     writer = asyncio.create_task(_write(websocket, conn))
     ctx.hub.add(conn)
     try:
-        rooms = await ctx.store.rooms(event.id)
+        rooms = await ctx.room_list(event.id)
         conn.offer(
             protocol.encode(
                 "hello",
@@ -86,7 +86,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                     "protocol": protocol.VERSION,
                     "participant": participant.to_wire(),
                     "event": event.to_wire(),
-                    "rooms": [r.to_wire() for r in rooms],
+                    "rooms": rooms,
                     "heartbeat": settings.heartbeat_seconds,
                 },
             )
