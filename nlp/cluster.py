@@ -12,6 +12,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from nlp.geometry import principal_axes
+
 NOISE = -1
 
 
@@ -63,10 +65,10 @@ def project(vectors: np.ndarray, components: int) -> np.ndarray:
     notes differ. Unit rows keep euclidean distance monotone with cosine.
     """
     centred = vectors.astype(np.float64) - vectors.mean(axis=0)
-    # eigh on the d x d covariance is far cheaper than an SVD of the n x d matrix for
-    # n >> d, and exact; eigenvector signs are arbitrary but distances do not see them.
-    _, eigvecs = np.linalg.eigh(centred.T @ centred)
-    reduced = centred @ eigvecs[:, ::-1][:, :components]
+    # The leading eigenvectors of the d x d covariance are far cheaper than an SVD of the
+    # n x d matrix for n >> d, and exact; their signs are arbitrary but distances do not
+    # see them.
+    reduced = centred @ principal_axes(centred, components)
     norms = np.linalg.norm(reduced, axis=1, keepdims=True)
     result: np.ndarray = reduced / np.where(norms == 0.0, 1.0, norms)
     return result
