@@ -60,6 +60,7 @@ class LocalPresence:
 
 ROOM_KEY = "tablee:presence:"
 PROC_KEY = "tablee:proc:"
+SWEEP_BATCH = 200
 
 
 class RedisPresence:
@@ -126,26 +127,37 @@ class RedisPresence:
     async def tick(self, announce_leave: AnnounceLeave) -> None:
         try:
             await self._client.set(PROC_KEY + self._origin, "1", px=self._ttl_ms)
-            async for key in self._client.scan_iter(match=ROOM_KEY + "*", count=200):
-                await self._sweep(key[len(ROOM_KEY) :], announce_leave)
+            batch: list[str] = []
+            async for key in self._client.scan_iter(match=ROOM_KEY + "*", count=SWEEP_BATCH):
+                batch.append(key)
+                if len(batch) >= SWEEP_BATCH:
+                    await self._sweep(batch, announce_leave)
+                    batch = []
+            if batch:
+                await self._sweep(batch, announce_leave)
         except (RedisError, OSError) as exc:
             log.warning("presence sweep failed: %s", exc)
 
-    async def _sweep(self, room: str, announce_leave: AnnounceLeave) -> None:
-        raw = await self._hash(room)
-        origins = {f.split(":", 1)[0] for f in raw}
-        alive = await self._alive(origins)
-        dead = [f for f in raw if f.split(":", 1)[0] not in alive]
-        if not dead:
-            return
-        # HDEL answers how many it removed: only the process that removed an entry
-        # announces it, so a leave is not announced once per surviving process.
-        removed = [f for f in dead if await self._client.hdel(ROOM_KEY + room, f)]
-        remaining = {json.loads(v)["id"] for f, v in raw.items() if f not in dead}
-        for field in removed:
-            member = json.loads(raw[field])
-            if member["id"] not in remaining:
-                await announce_leave(room, member)
+    async def _sweep(self, keys: list[str], announce_leave: AnnounceLeave) -> None:
+        # Every process sweeps every room each tick: a few round trips per batch of rooms,
+        # not two per room, keeps that flat as an assembly grows.
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hgetall(key)
+            hashes: list[dict[str, str]] = [dict(h) for h in await pipe.execute()]
+        alive = await self._alive({f.split(":", 1)[0] for raw in hashes for f in raw})
+        for key, raw in zip(keys, hashes, strict=True):
+            dead = [f for f in raw if f.split(":", 1)[0] not in alive]
+            if not dead:
+                continue
+            # HDEL answers how many it removed: only the process that removed an entry
+            # announces it, so a leave is not announced once per surviving process.
+            removed = [f for f in dead if await self._client.hdel(key, f)]
+            remaining = {json.loads(v)["id"] for f, v in raw.items() if f not in dead}
+            for field in removed:
+                member = json.loads(raw[field])
+                if member["id"] not in remaining:
+                    await announce_leave(key[len(ROOM_KEY) :], member)
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError, OSError):

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nlp.steering import Edit
@@ -299,8 +299,16 @@ class Store:
                 loop = asyncio.get_running_loop()
                 done = await loop.run_in_executor(self._writer_thread, run)
         else:
-            async with self.engine.begin() as c:
-                done = await c.run_sync(lambda sync: post(sync))
+            try:
+                async with self.engine.begin() as c:
+                    done = await c.run_sync(lambda sync: post(sync))
+            except DBAPIError as exc:
+                # A pooled connection the database dropped (a restart): SQLAlchemy has now
+                # renewed the pool, and the note's own id makes a second try safe.
+                if not exc.connection_invalidated:
+                    raise
+                async with self.engine.begin() as c:
+                    done = await c.run_sync(lambda sync: post(sync))
         return Committed(done.seq, done.epoch, done.frame, done.note)
 
     async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:

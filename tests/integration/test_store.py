@@ -141,3 +141,29 @@ async def test_themes_are_stored_and_read_back(store: Store) -> None:
     await store.post_note(a, room, str(uuid.uuid4()), "late")
     await store.save_themes(room.event_id, 4, {"version": 4, "themes": []}, read_at)
     assert await store.events_needing_themes() == [room.event_id]
+
+
+async def test_a_post_survives_the_database_dropping_pooled_connections(
+    postgres_url: str,
+) -> None:
+    await upgrade_async(postgres_url)
+    store = Store(postgres_url)
+    try:
+        room, (a, _) = await _seat(store)
+        await store.post_note(a, room, str(uuid.uuid4()), "before")
+        import asyncpg
+
+        # What a database restart does to a pool: every idle connection is cut.
+        admin = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+        cut = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        await admin.close()
+        assert cut >= 1
+        note_id = str(uuid.uuid4())
+        done = await store.post_note(a, room, note_id, "after")
+        assert done.note is not None and done.note.id == note_id
+        assert [n.text for n in (await store.snapshot(room.id)).notes] == ["before", "after"]
+    finally:
+        await store.close()
