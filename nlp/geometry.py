@@ -28,7 +28,7 @@ def principal_axes(centred: np.ndarray, count: int) -> np.ndarray:
     OpenBLAS is loaded by this very import. Signs are arbitrary.
     """
     import scipy.linalg
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits
 
     width = centred.shape[1]
     count = min(count, width)

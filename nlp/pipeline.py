@@ -6,7 +6,7 @@ import time
 from collections.abc import MutableMapping, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 
 from nlp.cluster import Clusterer, scaled_min_cluster_size
 from nlp.embed import Embedder
