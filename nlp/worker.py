@@ -136,16 +136,13 @@ class ThemeWorker:
         state = self._events.setdefault(event_id, _EventState())
         read_at = datetime.now(UTC)
         records = await self._store.notes_for_themes(event_id)
-        notes = [
-            NoteInput(r.id, r.text, r.room_id, r.created_at.timestamp() if r.created_at else 0.0)
-            for r in records
-        ]
         stored = await self._store.latest_themes(event_id)
-        previous = themes_from_payload(stored) if stored is not None else None
+        # Tens of thousands of notes: built off the event loop, which is fanning out notes.
+        notes, previous = await asyncio.to_thread(_inputs, records, stored)
         steering = await self.steering(event_id)
         started = time.perf_counter()
         themes, timings = await self._runner.run(event_id, notes, previous, steering)
-        payload = themes.to_payload({n.id: n for n in notes})
+        payload = await asyncio.to_thread(themes.to_payload, {n.id: n for n in notes})
         payload["seconds"] = round(time.perf_counter() - started, 3)
         state.payload = payload
         state.runs += 1
@@ -189,6 +186,16 @@ class ThemeWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._warm_task
         await self._runner.close()
+
+
+def _inputs(
+    records: Sequence[NoteRecord], stored: dict[str, Any] | None
+) -> tuple[list[NoteInput], ThemeSet | None]:
+    notes = [
+        NoteInput(r.id, r.text, r.room_id, r.created_at.timestamp() if r.created_at else 0.0)
+        for r in records
+    ]
+    return notes, themes_from_payload(stored) if stored is not None else None
 
 
 def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -93,9 +94,9 @@ class AppContext:
             await self._seat_counts.close()
 
     async def publish_themes(self, event_id: str, payload: dict[str, Any]) -> None:
-        await self.hub.publish(
-            themes_channel(event_id), protocol.encode("themes.snapshot", payload)
-        )
+        # A large event's snapshot is megabytes: encoded off the loop that fans out notes.
+        frame = await asyncio.to_thread(protocol.encode, "themes.snapshot", payload)
+        await self.hub.publish(themes_channel(event_id), frame)
 
     def note_changed(self, event_id: str) -> None:
         if self.worker is not None:

@@ -10,13 +10,13 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -49,6 +49,7 @@ from .models import (
 )
 
 TRIM_EVERY = 50
+T = TypeVar("T")
 RECENT_POSTS = 50_000
 
 
@@ -458,8 +459,8 @@ class Store:
     # themes ------------------------------------------------------------------------------
 
     async def notes_for_themes(self, event_id: str) -> list[NoteForThemes]:
-        async with self._sessions() as s:
-            rows = await s.execute(
+        def read(c: Connection) -> list[NoteForThemes]:
+            rows = c.execute(
                 select(NoteRow.id, NoteRow.text, NoteRow.room_id, NoteRow.created_at)
                 .where(NoteRow.event_id == event_id, NoteRow.deleted_at.is_(None))
                 .order_by(NoteRow.created_at, NoteRow.id)
@@ -469,28 +470,60 @@ class Store:
                 for r in rows
             ]
 
+        return await self._bulk_read(read)
+
+    async def _bulk_read(self, read: Callable[[Connection], T]) -> T:
+        """A read of a whole event (thousands of rows, megabytes of JSON), kept off the event
+        loop where the driver allows: on SQLite, row and JSON decoding would otherwise stall
+        every room's fan-out for the length of the read."""
+        writer = self._writer
+        if writer is not None:
+
+            def run() -> T:
+                with writer.connect() as c:
+                    return read(c)
+
+            return await asyncio.to_thread(run)
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(read)
+
     async def save_themes(
         self, event_id: str, version: int, payload: dict[str, Any], notes_read_at: datetime
     ) -> bool:
         """Store a theme snapshot; False when another worker stored this version first."""
+
+        def save(c: Connection) -> None:
+            c.execute(
+                insert(ThemeSnapshotRow).values(
+                    event_id=event_id,
+                    version=version,
+                    payload=payload,
+                    created_at=_now(),
+                    notes_read_at=notes_read_at,
+                )
+            )
+            # Older snapshots are not read back; keep a short tail for inspection.
+            c.execute(
+                delete(ThemeSnapshotRow).where(
+                    ThemeSnapshotRow.event_id == event_id,
+                    ThemeSnapshotRow.version <= version - 20,
+                )
+            )
+
         try:
-            async with self._write() as s:
-                s.add(
-                    ThemeSnapshotRow(
-                        event_id=event_id,
-                        version=version,
-                        payload=payload,
-                        created_at=_now(),
-                        notes_read_at=notes_read_at,
-                    )
-                )
-                # Older snapshots are not read back; keep a short tail for inspection.
-                await s.execute(
-                    delete(ThemeSnapshotRow).where(
-                        ThemeSnapshotRow.event_id == event_id,
-                        ThemeSnapshotRow.version <= version - 20,
-                    )
-                )
+            writer = self._writer
+            if writer is not None and self._write_lock is not None:
+                # Encoding a large snapshot takes long: on the writer thread, not the loop.
+
+                def run() -> None:
+                    with writer.begin() as c:
+                        save(c)
+
+                async with self._write_lock:
+                    await asyncio.to_thread(run)
+            else:
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(save)
         except IntegrityError:
             return False
         return True
@@ -547,14 +580,16 @@ class Store:
             return int(row.id)
 
     async def latest_themes(self, event_id: str) -> dict[str, Any] | None:
-        async with self._sessions() as s:
-            payload = await s.scalar(
+        def read(c: Connection) -> dict[str, Any] | None:
+            payload = c.scalar(
                 select(ThemeSnapshotRow.payload)
                 .where(ThemeSnapshotRow.event_id == event_id)
                 .order_by(ThemeSnapshotRow.version.desc())
                 .limit(1)
             )
             return dict(payload) if payload is not None else None
+
+        return await self._bulk_read(read)
 
 
 # row → value helpers -----------------------------------------------------------------------
