@@ -17,12 +17,14 @@ from .context import AppContext
 from .hub import CLOSE_TOO_SLOW, Connection, event_channel
 from .limits import TokenBucket, origin_allowed
 from .protocol import ErrorCode, ProtocolError
+from .rooms import WATCH_ROLES
 
 log = logging.getLogger("tablee.ws")
 
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 INBOX_FRAMES = 64  # requests read but not yet handled, per connection
+WATCHER_QUEUE_FACTOR = 16
 HANDLER_GRACE = 10.0  # seconds a closing connection's started writes get to finish
 # Errors that only a broken or hostile client causes; a refused edit or a deleted note does not.
 ABUSE_CODES = frozenset(
@@ -74,7 +76,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return
 
     await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
-    conn = Connection(uuid.uuid4().hex, participant, settings.send_queue_frames)
+    # A console or a plenary screen hears every room and every placement: a burst of a
+    # hundred tables must not count as falling behind.
+    queue = settings.send_queue_frames * (
+        WATCHER_QUEUE_FACTOR if participant.role in WATCH_ROLES else 1
+    )
+    conn = Connection(uuid.uuid4().hex, participant, queue)
     writer = asyncio.create_task(_write(websocket, conn))
     ctx.hub.add(conn)
     try:
