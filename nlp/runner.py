@@ -13,9 +13,11 @@ child answers placements while a run is under way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -265,6 +267,7 @@ class ThreadRunner:
 # The child process's own pipeline, built once by the pool's initializer. Runs go to a
 # thread of the child, so the child's one call slot stays free for placements.
 _child_host: PipelineHost | None = None
+CHILD_NICENESS = 10
 _child_runs: ThreadPoolExecutor | None = None
 _child_tickets: dict[int, Future[RunResult]] = {}
 _child_counter = itertools.count(1)
@@ -273,6 +276,11 @@ _child_counter = itertools.count(1)
 def _child_init(model: str) -> None:
     global _child_host, _child_runs
     from .factory import make_pipeline
+
+    # A re-clustering may use a whole core for seconds: on a small machine the scheduler
+    # should prefer the server's event loop, which is fanning out notes meanwhile.
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
 
     _child_host = PipelineHost(make_pipeline(model))
     _child_runs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-themes")
