@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
             placement_stream = PlacementStream(settings.broker_url, settings.placement_stream)
             ctx.placements = PlacementBatcher(queued_placer(placement_stream, hub))
+            ctx.placement_stream = placement_stream
         app.state.ctx = ctx
         try:
             yield

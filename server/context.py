@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from .jobs import ThemeJobs
     from .placement import PlacementBatcher
+    from .placement_stream import PlacementStream
 
 
 ROOM_LIST_SECONDS = 1.0
@@ -39,6 +40,8 @@ class AppContext:
     jobs: ThemeJobs | None = None
     # Each new note put in a theme at once, here or by `tablee worker` processes.
     placements: PlacementBatcher | None = None
+    # With external workers: where placements wait for them (its depth is a metric).
+    placement_stream: PlacementStream | None = None
     presence: PresenceRegistry = field(default_factory=LocalPresence)
     started_at: float = field(default_factory=time.time)
     # Wake-ups for the running agenda steps of the events this process serves.

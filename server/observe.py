@@ -124,4 +124,17 @@ async def metrics(request: Request) -> Response:
                 depth["pending"],
             )
         )
+    if ctx.placement_stream is not None:
+        try:
+            placing = await ctx.placement_stream.stats()
+        except Exception:
+            placing = {"lag": -1, "pending": -1}
+        out.append(
+            _line(
+                "tablee_placements_waiting",
+                "gauge",
+                "Note placements not yet read by a worker (-1: unknown).",
+                placing["lag"],
+            )
+        )
     return PlainTextResponse("".join(out), media_type="text/plain; version=0.0.4")

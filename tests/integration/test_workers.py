@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from server.store import Store
@@ -324,6 +325,15 @@ async def test_posting_goes_on_while_no_worker_places_and_stale_placements_are_d
         assert max(acks) < 1.0
         with pytest.raises(TimeoutError):
             await fac.next("themes.assigned", timeout=1)
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(a.url + "/metrics")).text
+        waiting = [
+            float(line.split()[1])
+            for line in metrics.splitlines()
+            if line.startswith("tablee_placements_waiting ")
+        ]
+        print(f"placements waiting for a worker, as /metrics says: {waiting}")
+        assert waiting and waiting[0] >= 1
 
         # Past the allowed age, a new worker drops those placements and places new notes.
         await asyncio.sleep(3)
