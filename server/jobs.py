@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
+
+from .consumer_group import ConsumerGroup
 
 GROUP = "tablee-themers"
 STREAM_MAX = 100_000  # approximate cap: the stream is a queue, not an archive
@@ -35,17 +36,10 @@ def _job(entry_id: str, fields: dict[str, str]) -> Job:
     return Job(entry_id, fields.get("event", ""), float(fields.get("at", "0") or 0))
 
 
-class ThemeJobs:
+class ThemeJobs(ConsumerGroup):
     def __init__(self, url: str, stream: str, *, group: str = GROUP) -> None:
-        self._client: aioredis.Redis = aioredis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, health_check_interval=10
-        )
-        self.stream = stream
-        self.group = group
+        super().__init__(url, stream, group)
         self.dead = f"{stream}:dead"
-
-    async def close(self) -> None:
-        await self._client.aclose()
 
     async def enqueue(self, event_id: str) -> str:
         try:
@@ -60,18 +54,11 @@ class ThemeJobs:
         return str(entry)
 
     async def ensure_group(self) -> None:
-        try:
-            # From the stream's start: jobs queued before any worker existed are kept.
-            await self._client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        # From the stream's start: jobs queued before any worker existed are kept.
+        await self._create_group("0")
 
     async def read(self, consumer: str, *, count: int, block_ms: int) -> list[Job]:
-        reply: Any = await self._client.xreadgroup(
-            self.group, consumer, {self.stream: ">"}, count=count, block=block_ms
-        )
-        return [_job(i, f) for _, entries in (reply or []) for i, f in entries]
+        return [_job(i, f) for i, f in await self._read(consumer, count=count, block_ms=block_ms)]
 
     async def claim_stale(self, consumer: str, *, min_idle_ms: int, count: int) -> list[Job]:
         """Take over jobs another consumer (or this one) left unacknowledged too long."""
@@ -84,10 +71,6 @@ class ThemeJobs:
     async def deliveries(self, job_id: str) -> int:
         rows = await self._client.xpending_range(self.stream, self.group, job_id, job_id, 1)
         return int(rows[0]["times_delivered"]) if rows else 0
-
-    async def ack(self, *job_ids: str) -> None:
-        if job_ids:
-            await self._client.xack(self.stream, self.group, *job_ids)
 
     async def dead_letter(self, job: Job, attempts: int, reason: str) -> None:
         await self._client.xadd(
@@ -107,14 +90,3 @@ class ThemeJobs:
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
         rows: Any = await self._client.xrange(self.dead, count=count)
         return [{"id": i, **f} for i, f in rows]
-
-    async def stats(self) -> dict[str, int]:
-        """Queue depth: jobs not yet delivered (lag) and delivered but unacknowledged."""
-        try:
-            groups = await self._client.xinfo_groups(self.stream)
-        except ResponseError:
-            return {"lag": 0, "pending": 0}
-        for g in groups:
-            if g.get("name") == self.group:
-                return {"lag": int(g.get("lag") or 0), "pending": int(g.get("pending") or 0)}
-        return {"lag": 0, "pending": 0}

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
+
+from .consumer_group import ConsumerGroup
 
 GROUP = "tablee-placers"
 STREAM_MAX = 10_000  # approximate cap: minutes of an assembly's notes, then trimmed
@@ -52,16 +53,9 @@ def _job(entry_id: str, fields: dict[str, str]) -> PlacementJob:
     )
 
 
-class PlacementStream:
+class PlacementStream(ConsumerGroup):
     def __init__(self, url: str, stream: str, *, group: str = GROUP) -> None:
-        self._client: aioredis.Redis = aioredis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, health_check_interval=10
-        )
-        self.stream = stream
-        self.group = group
-
-    async def close(self) -> None:
-        await self._client.aclose()
+        super().__init__(url, stream, group)
 
     async def enqueue(self, jobs: Sequence[PlacementJob]) -> None:
         """Queue a batch in one round trip; the ids given are ignored."""
@@ -86,22 +80,11 @@ class PlacementStream:
             raise PlacementStreamError(str(exc)) from None
 
     async def ensure_group(self) -> None:
-        try:
-            # From now on: a placement queued before any worker listened is stale anyway.
-            await self._client.xgroup_create(self.stream, self.group, id="$", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        # From now on: a placement queued before any worker listened is stale anyway.
+        await self._create_group("$")
 
     async def read(self, consumer: str, *, count: int, block_ms: int) -> list[PlacementJob]:
-        reply: Any = await self._client.xreadgroup(
-            self.group, consumer, {self.stream: ">"}, count=count, block=block_ms
-        )
-        return [_job(i, f) for _, entries in (reply or []) for i, f in entries]
-
-    async def ack(self, *job_ids: str) -> None:
-        if job_ids:
-            await self._client.xack(self.stream, self.group, *job_ids)
+        return [_job(i, f) for i, f in await self._read(consumer, count=count, block_ms=block_ms)]
 
     async def drop_abandoned(self, consumer: str, *, min_idle_ms: int, count: int = 100) -> int:
         """Acknowledge, unhandled, what a dead worker left pending longer than `min_idle_ms`."""
@@ -116,13 +99,3 @@ class PlacementStream:
         """Redis's clock, to compare with entry ids whatever this host's clock says."""
         seconds, micros = await self._client.time()
         return float(seconds) + float(micros) / 1e6
-
-    async def stats(self) -> dict[str, int]:
-        try:
-            groups = await self._client.xinfo_groups(self.stream)
-        except ResponseError:
-            return {"lag": 0, "pending": 0}
-        for g in groups:
-            if g.get("name") == self.group:
-                return {"lag": int(g.get("lag") or 0), "pending": int(g.get("pending") or 0)}
-        return {"lag": 0, "pending": 0}
