@@ -148,9 +148,13 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
             if data is None:
                 data = message.get("bytes") or b""
             try:
-                if not bucket.take(time.monotonic()):
-                    raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
                 msg = protocol.parse_client_frame(data)
+                # Checked after parsing, so the refusal carries the request's ref and the
+                # client can tell which request to retry.
+                if not bucket.take(time.monotonic()):
+                    raise ProtocolError(
+                        ErrorCode.RATE_LIMITED, "too many messages; slow down", msg.ref
+                    )
                 try:
                     inbox.put_nowait(msg)
                 except asyncio.QueueFull:

@@ -145,7 +145,13 @@ async def test_a_wrong_epoch_gets_a_snapshot_not_recovered(live_server_fast: Liv
 
 
 async def test_a_gap_older_than_the_kept_history_gets_a_snapshot(start_server: Any) -> None:
-    server = start_server(name="short-history", TABLEE_HISTORY_PER_ROOM="10", TABLEE_WORKER="off")
+    # 61 requests in a row: over the default burst of 60 when posts are quick.
+    server = start_server(
+        name="short-history",
+        TABLEE_HISTORY_PER_ROOM="10",
+        TABLEE_WORKER="off",
+        TABLEE_RATE_BURST="200",
+    )
     _, (ana,) = await _event_with(server, "Ana")
     a = await Client.open(server.ws_url, ana)
     try:
