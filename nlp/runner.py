@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import multiprocessing
 import os
@@ -29,6 +30,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from .incremental import Centres, Placement, place, split_groups
+from .refresh import EventNotes, RunOutput, RunRequest, encode_payload, themes_from_payload
 from .steering import Steering
 from .themes import NoteInput, ThemeSet
 
@@ -62,6 +64,7 @@ class _EventCache:
     centres: Centres | None = None
     last: ThemeSet | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    notes: EventNotes = field(default_factory=EventNotes)
 
 
 class PipelineHost:
@@ -111,6 +114,31 @@ class PipelineHost:
                 cache.centres = centres
                 cache.last = themes
         return themes, dict(self.pipeline.timings)
+
+    def refresh(self, request: RunRequest) -> RunOutput | None:
+        """Re-cluster an event from the changes in `request`; None when they do not apply.
+
+        The host declines a request made against notes or themes it does not hold (after
+        a restart, or when another worker stored newer themes): the server then sends
+        everything.
+        """
+        cache = self._cache(request.event_id)
+        if not cache.notes.accepts(request):
+            return None
+        previous: ThemeSet | None = None
+        if request.previous_text is not None:
+            previous = themes_from_payload(json.loads(request.previous_text))
+        elif request.previous_version is not None:
+            with cache.lock:
+                previous = cache.last
+            if previous is None or previous.version != request.previous_version:
+                return None
+        started = time.perf_counter()
+        notes = cache.notes.apply(request)
+        themes, timings = self.run(request.event_id, notes, previous, request.steering)
+        payload = themes.to_payload(cache.notes.notes)
+        payload["seconds"] = round(time.perf_counter() - started, 3)
+        return RunOutput(themes.version, encode_payload(payload), len(notes), timings)
 
     def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
         """Embed `notes` in one batch (a third of the cost of one call each) and place them."""
@@ -193,13 +221,7 @@ class PipelineHost:
 class Runner(Protocol):
     async def start(self) -> None: ...
 
-    async def run(
-        self,
-        event_id: str,
-        notes: Sequence[NoteInput],
-        previous: ThemeSet | None,
-        steering: Steering | None = None,
-    ) -> RunResult: ...
+    async def refresh(self, request: RunRequest) -> RunOutput | None: ...
 
     async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]: ...
 
@@ -226,18 +248,10 @@ class ThreadRunner:
         pipeline = await loop.run_in_executor(self._runs, self._make)
         self._host = PipelineHost(pipeline)
 
-    async def run(
-        self,
-        event_id: str,
-        notes: Sequence[NoteInput],
-        previous: ThemeSet | None,
-        steering: Steering | None = None,
-    ) -> RunResult:
+    async def refresh(self, request: RunRequest) -> RunOutput | None:
         assert self._host is not None, "start() first"
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._runs, self._host.run, event_id, notes, previous, steering
-        )
+        return await loop.run_in_executor(self._runs, self._host.refresh, request)
 
     async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
         assert self._host is not None, "start() first"
@@ -269,7 +283,7 @@ class ThreadRunner:
 _child_host: PipelineHost | None = None
 CHILD_NICENESS = 10
 _child_runs: ThreadPoolExecutor | None = None
-_child_tickets: dict[int, Future[RunResult]] = {}
+_child_tickets: dict[int, Future[RunOutput | None]] = {}
 _child_counter = itertools.count(1)
 
 
@@ -290,29 +304,25 @@ def _child_ready() -> bool:
     return _child_host is not None
 
 
-def _child_start(
-    event_id: str, notes: Sequence[NoteInput], previous: ThemeSet | None, steering: Steering | None
-) -> int:
+def _child_start(request: RunRequest) -> int:
     assert _child_host is not None and _child_runs is not None
     ticket = next(_child_counter)
-    _child_tickets[ticket] = _child_runs.submit(
-        _child_host.run, event_id, notes, previous, steering
-    )
+    _child_tickets[ticket] = _child_runs.submit(_child_host.refresh, request)
     return ticket
 
 
-def _child_wait(ticket: int, timeout: float) -> RunResult | None:
-    """The run's result, or None when it is still going after `timeout` seconds."""
+def _child_wait(ticket: int, timeout: float) -> tuple[bool, RunOutput | None]:
+    """(True, the run's output) once done; (False, None) while it is still going."""
     future = _child_tickets[ticket]
     try:
         result = future.result(timeout=timeout)
     except TimeoutError:
-        return None
+        return False, None
     except BaseException:
         _child_tickets.pop(ticket, None)
         raise
     _child_tickets.pop(ticket, None)
-    return result
+    return True, result
 
 
 def _child_place(event_id: str, notes: list[NoteInput]) -> list[Placement]:
@@ -370,19 +380,13 @@ class ProcessRunner:
                 await self.start()
         raise AssertionError("unreachable")
 
-    async def run(
-        self,
-        event_id: str,
-        notes: Sequence[NoteInput],
-        previous: ThemeSet | None,
-        steering: Steering | None = None,
-    ) -> RunResult:
-        ticket = await self._call(_child_start, event_id, list(notes), previous, steering)
+    async def refresh(self, request: RunRequest) -> RunOutput | None:
+        ticket = await self._call(_child_start, request)
         while True:
             # A fresh process after a crash knows no ticket: the KeyError ends this run.
-            result = await self._call(_child_wait, ticket, _POLL_SECONDS)
-            if result is not None:
-                return result
+            done, output = await self._call(_child_wait, ticket, _POLL_SECONDS)
+            if done:
+                return output
 
     async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
         return await self._call(_child_place, event_id, list(notes))

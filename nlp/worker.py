@@ -4,38 +4,31 @@ A change marks its event dirty; after a short quiet spell (or a longest wait, so
 still updates) the worker reads the event's notes, runs the pipeline through its runner
 (a child process or a thread), stores the result and publishes it. Embeddings are cached
 per note where the runner lives, so each note is embedded once unless its text changes.
+The runner gets only the notes that changed and answers with the snapshot encoded
+(`refresh`): in the server's process nothing the size of the event is pickled, decoded or
+encoded while rooms are fanning out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .debounce import Debouncer
-from .identity import LineageEvent
 from .incremental import Placement
+from .refresh import NoteLedger, NoteRecord
 from .runner import Runner
 from .steering import Edit, Steering, fold
-from .themes import NoteInput, Theme, ThemeSet
+from .themes import NoteInput, ThemeSet
 
 log = logging.getLogger("tablee.worker")
-
-
-class NoteRecord(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def room_id(self) -> str: ...
-    @property
-    def created_at(self) -> datetime | None: ...
 
 
 class ThemeStore(Protocol):
@@ -44,20 +37,24 @@ class ThemeStore(Protocol):
     async def theme_edits(self, event_id: str) -> Sequence[Edit]: ...
 
     async def save_themes(
-        self, event_id: str, version: int, payload: dict[str, Any], notes_read_at: datetime
+        self, event_id: str, version: int, payload: str, notes_read_at: datetime
     ) -> bool: ...
 
-    async def latest_themes(self, event_id: str) -> dict[str, Any] | None: ...
+    async def themes_version(self, event_id: str) -> int | None: ...
+
+    async def latest_themes_text(self, event_id: str) -> str | None: ...
 
 
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
-"""Called with (event id, themes payload) after each update."""
+Publish = Callable[[str, str], Awaitable[None]]
+"""Called with (event id, themes payload as JSON text) after each update."""
 
 
 @dataclass
 class _EventState:
-    payload: dict[str, Any] | None = None
+    text: str | None = None
+    decoded: dict[str, Any] | None = None
     runs: int = 0
+    ledger: NoteLedger = field(default_factory=NoteLedger)
 
 
 class ThemeWorker:
@@ -123,37 +120,62 @@ class ThemeWorker:
         self._changes[event_id] = 0 if urgent else count
         self._debouncer.touch(event_id, urgent=urgent)
 
-    async def latest(self, event_id: str) -> dict[str, Any] | None:
+    async def latest_text(self, event_id: str) -> str | None:
+        """The event's latest themes payload, as the JSON text that was stored."""
         state = self._events.get(event_id)
-        if state is not None and state.payload is not None:
-            return state.payload
-        return await self._store.latest_themes(event_id)
+        if state is not None and state.text is not None:
+            return state.text
+        return await self._store.latest_themes_text(event_id)
 
-    async def refresh(self, event_id: str) -> dict[str, Any] | None:
-        """Recompute the event's themes now, store and publish them."""
+    async def latest(self, event_id: str) -> dict[str, Any] | None:
+        """The latest themes payload, decoded (for facilitators' edits, which are rare)."""
+        state = self._events.get(event_id)
+        if state is None or state.text is None:
+            text = await self._store.latest_themes_text(event_id)
+            return json.loads(text) if text is not None else None
+        if state.decoded is None:
+            state.decoded = await asyncio.to_thread(json.loads, state.text)
+        return state.decoded
+
+    async def refresh(self, event_id: str) -> str | None:
+        """Recompute the event's themes now, store and publish them; the payload's text."""
         if not self._ready_ok:
             return None
         state = self._events.setdefault(event_id, _EventState())
         read_at = datetime.now(UTC)
         records = await self._store.notes_for_themes(event_id)
-        stored = await self._store.latest_themes(event_id)
-        # Tens of thousands of notes: built off the event loop, which is fanning out notes.
-        notes, previous = await asyncio.to_thread(_inputs, records, stored)
+        stored = await self._store.themes_version(event_id)
         steering = await self.steering(event_id)
-        started = time.perf_counter()
-        themes, timings = await self._runner.run(event_id, notes, previous, steering)
-        payload = await asyncio.to_thread(themes.to_payload, {n.id: n for n in notes})
-        payload["seconds"] = round(time.perf_counter() - started, 3)
-        state.payload = payload
+        ledger = state.ledger
+        request = await asyncio.to_thread(ledger.request, event_id, records, stored, steering)
+        output = await self._runner.refresh(request)
+        if output is None:
+            # The runner holds other notes or themes (it restarted, or another worker
+            # stored newer themes): send everything once.
+            previous = await self._store.latest_themes_text(event_id)
+            request = await asyncio.to_thread(
+                ledger.request,
+                event_id,
+                records,
+                stored,
+                steering,
+                full=True,
+                previous_text=previous,
+            )
+            output = await self._runner.refresh(request)
+            if output is None:
+                raise RuntimeError(f"the theme runner declined a full run of {event_id}")
+        ledger.applied(request)
+        state.text, state.decoded = output.text, None
         state.runs += 1
-        self.last_timings = timings
-        if not await self._store.save_themes(event_id, themes.version, payload, read_at):
+        self.last_timings = output.timings
+        if not await self._store.save_themes(event_id, output.version, output.text, read_at):
             log.info(
-                "themes v%d of %s were saved by another worker first", themes.version, event_id
+                "themes v%d of %s were saved by another worker first", output.version, event_id
             )
             return None
-        await self._publish(event_id, payload)
-        return payload
+        await self._publish(event_id, output.text)
+        return output.text
 
     async def steering(self, event_id: str) -> Steering:
         """The facilitators' edits of this event, as constraints for the next run."""
@@ -186,44 +208,3 @@ class ThemeWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._warm_task
         await self._runner.close()
-
-
-def _inputs(
-    records: Sequence[NoteRecord], stored: dict[str, Any] | None
-) -> tuple[list[NoteInput], ThemeSet | None]:
-    notes = [
-        NoteInput(r.id, r.text, r.room_id, r.created_at.timestamp() if r.created_at else 0.0)
-        for r in records
-    ]
-    return notes, themes_from_payload(stored) if stored is not None else None
-
-
-def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:
-    """The stored snapshot as the `previous` of the next run, so ids survive a restart."""
-    themes = tuple(
-        Theme(
-            id=str(t["id"]),
-            label=str(t["label"]),
-            keywords=tuple(str(k) for k in t.get("keywords", ())),
-            note_ids=tuple(str(n) for n in t.get("note_ids", ())),
-            representative_ids=tuple(str(r["id"]) for r in t.get("representatives", ())),
-            rooms=tuple((str(r["id"]), int(r["count"])) for r in t.get("rooms", ())),
-            renamed=bool(t.get("renamed", False)),
-            hidden=bool(t.get("hidden", False)),
-            split_from=t.get("split_from"),
-        )
-        for t in payload.get("themes", ())
-    )
-    unthemed = tuple(str(u["id"]) for u in payload.get("unthemed", ()))
-    coords = {str(k): (float(v[0]), float(v[1])) for k, v in payload.get("map", {}).items()}
-    lineage = tuple(
-        LineageEvent(int(e["version"]), str(e["kind"]), str(e["theme"]), str(e["other"]))
-        for e in payload.get("lineage", ())
-    )
-    return ThemeSet(
-        version=int(payload.get("version", 0)),
-        themes=themes,
-        unthemed_ids=unthemed,
-        coords=coords,
-        lineage=lineage,
-    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import importlib
 import socket
 import sys
 from collections.abc import Sequence
@@ -43,11 +45,28 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
     )
     server = uvicorn.Server(config)
+    _freeze_heap(settings.worker == "inprocess")
     if settings.socket_send_buffer:
         server.run(sockets=[_listen(settings.host, settings.port, settings.socket_send_buffer)])
     else:
         server.run()
     return 0
+
+
+def _freeze_heap(themes_in_process: bool) -> None:
+    """Put what was imported and built so far out of the garbage collector's sight.
+
+    Modules, functions and types live as long as the process, yet each full collection
+    scanned them all: over 100,000 objects, a pause of 50-100 ms on a small machine, and
+    a large event's re-clustering (tens of thousands of short-lived rows) sets one off every
+    few seconds. Frozen, they are never scanned; what the server makes later still is.
+    """
+    if themes_in_process:
+        # Imported by the app's startup anyway; imported first, they are frozen too.
+        for module in ("nlp.factory", "nlp.runner", "nlp.worker"):
+            importlib.import_module(module)
+    gc.collect()
+    gc.freeze()
 
 
 def _listen(host: str, port: int, send_buffer: int) -> socket.socket:

@@ -200,12 +200,12 @@ async def themes_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) ->
     themes_on = ctx.worker is not None or ctx.jobs is not None
     conn.offer(protocol.ack_frame(msg.ref, {"worker": themes_on}))
     latest = (
-        await ctx.worker.latest(event_id)
+        await ctx.worker.latest_text(event_id)
         if ctx.worker is not None
-        else await ctx.store.latest_themes(event_id)
+        else await ctx.store.latest_themes_text(event_id)
     )
     if latest is not None:
-        conn.offer(protocol.encode("themes.snapshot", latest))
+        conn.offer(protocol.encode_encoded("themes.snapshot", latest))
 
 
 async def ping(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -96,9 +95,8 @@ class AppContext:
         if self._seat_counts is not None:
             await self._seat_counts.close()
 
-    async def publish_themes(self, event_id: str, payload: dict[str, Any]) -> None:
-        # A large event's snapshot is megabytes: encoded off the loop that fans out notes.
-        frame = await asyncio.to_thread(protocol.encode, "themes.snapshot", payload)
+    async def publish_themes(self, event_id: str, payload: str) -> None:
+        frame = protocol.encode_encoded("themes.snapshot", payload)
         await self.hub.publish(themes_channel(event_id), frame)
 
     def note_changed(self, event_id: str) -> None:

@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from nlp.incremental import warm_sample
+from nlp.refresh import themes_from_payload
 from nlp.themes import NoteInput, ThemeSet
-from nlp.worker import ThemeWorker, themes_from_payload
+from nlp.worker import ThemeWorker
 
 from .broker import Broker, BrokerError
 from .hub import pack, themes_channel

@@ -481,6 +481,12 @@ def encode(
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
+def encode_encoded(type_: str, payload_json: str) -> str:
+    """A frame around a payload that is already JSON text: a theme snapshot of a large event
+    is megabytes, encoded once where it was made and never decoded on its way out."""
+    return f'{{"v":{VERSION},"type":{json.dumps(type_)},"payload":{payload_json}}}'
+
+
 def error_frame(err: ProtocolError) -> str:
     payload: dict[str, Any] = {"code": err.code, "message": err.message}
     if err.details is not None:

@@ -63,8 +63,8 @@ class JobWorker:
         )
         self.handled = 0
 
-    async def _publish(self, event_id: str, payload: dict[str, object]) -> None:
-        frame = protocol.encode("themes.snapshot", dict(payload))
+    async def _publish(self, event_id: str, payload: str) -> None:
+        frame = protocol.encode_encoded("themes.snapshot", payload)
         await self.broker.publish(themes_channel(event_id), pack(self.origin, frame))
 
     async def run(self, stop: asyncio.Event) -> None:

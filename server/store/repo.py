@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +17,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from nlp.steering import Edit
 
@@ -488,16 +502,18 @@ class Store:
             return await conn.run_sync(read)
 
     async def save_themes(
-        self, event_id: str, version: int, payload: dict[str, Any], notes_read_at: datetime
+        self, event_id: str, version: int, payload: str, notes_read_at: datetime
     ) -> bool:
-        """Store a theme snapshot; False when another worker stored this version first."""
+        """Store a theme snapshot, given as its JSON text; False when another worker stored
+        this version first."""
 
         def save(c: Connection) -> None:
             c.execute(
                 insert(ThemeSnapshotRow).values(
                     event_id=event_id,
                     version=version,
-                    payload=payload,
+                    # Already encoded where it was made: stored as it is, never re-encoded.
+                    payload=_json_text(c, payload),
                     created_at=_now(),
                     notes_read_at=notes_read_at,
                 )
@@ -513,7 +529,7 @@ class Store:
         try:
             writer = self._writer
             if writer is not None and self._write_lock is not None:
-                # Encoding a large snapshot takes long: on the writer thread, not the loop.
+                # A large snapshot is megabytes to write: on the writer thread, not the loop.
 
                 def run() -> None:
                     with writer.begin() as c:
@@ -580,19 +596,41 @@ class Store:
             return int(row.id)
 
     async def latest_themes(self, event_id: str) -> dict[str, Any] | None:
-        def read(c: Connection) -> dict[str, Any] | None:
-            payload = c.scalar(
-                select(ThemeSnapshotRow.payload)
+        raw = await self.latest_themes_text(event_id)
+        return dict(json.loads(raw)) if raw is not None else None
+
+    async def latest_themes_text(self, event_id: str) -> str | None:
+        """The latest snapshot as stored: JSON text, sent on to facilitators undecoded."""
+
+        def read(c: Connection) -> str | None:
+            raw = c.scalar(
+                select(cast(ThemeSnapshotRow.payload, Text))
                 .where(ThemeSnapshotRow.event_id == event_id)
                 .order_by(ThemeSnapshotRow.version.desc())
                 .limit(1)
             )
-            return dict(payload) if payload is not None else None
+            return str(raw) if raw is not None else None
 
         return await self._bulk_read(read)
 
+    async def themes_version(self, event_id: str) -> int | None:
+        async with self.engine.connect() as c:
+            version = await c.scalar(
+                select(func.max(ThemeSnapshotRow.version)).where(
+                    ThemeSnapshotRow.event_id == event_id
+                )
+            )
+        return int(version) if version is not None else None
+
 
 # row → value helpers -----------------------------------------------------------------------
+
+
+def _json_text(c: Connection, raw: str) -> ColumnElement[Any]:
+    """JSON already encoded, for a JSON column: PostgreSQL takes text only through a cast,
+    while on SQLite a cast to JSON would mean a cast to a number."""
+    value = type_coerce(raw, Text)
+    return cast(value, JSON) if c.dialect.name == "postgresql" else value
 
 
 def _event(row: EventRow) -> Event:

@@ -130,16 +130,22 @@ async def test_themes_are_stored_and_read_back(store: Store) -> None:
     assert await store.events_needing_themes() == []
     await store.post_note(a, room, str(uuid.uuid4()), "needs a theme")
     assert await store.events_needing_themes() == [room.event_id]
+    assert await store.themes_version(room.event_id) is None
+    assert await store.latest_themes_text(room.event_id) is None
     for v in range(1, 4):
-        assert await store.save_themes(room.event_id, v, {"version": v, "themes": []}, _now())
-    assert not await store.save_themes(room.event_id, 3, {"version": 3}, _now())  # taken
+        text = f'{{"version":{v},"themes":[{{"label":"écoles, vélo"}}]}}'
+        assert await store.save_themes(room.event_id, v, text, _now())
+    assert not await store.save_themes(room.event_id, 3, '{"version":3}', _now())  # taken
+    assert await store.themes_version(room.event_id) == 3
+    # Stored as it was encoded, byte for byte.
+    assert await store.latest_themes_text(room.event_id) == text
     latest = await store.latest_themes(room.event_id)
-    assert latest == {"version": 3, "themes": []}
+    assert latest == {"version": 3, "themes": [{"label": "écoles, vélo"}]}
     assert await store.events_needing_themes() == []
     # A note changed after the notes were read is not covered, whenever the save happened.
     read_at = _now()
     await store.post_note(a, room, str(uuid.uuid4()), "late")
-    await store.save_themes(room.event_id, 4, {"version": 4, "themes": []}, read_at)
+    await store.save_themes(room.event_id, 4, json.dumps({"version": 4, "themes": []}), read_at)
     assert await store.events_needing_themes() == [room.event_id]
 
 

@@ -12,11 +12,11 @@ from nlp.identity import assign_ids, lineage, settle
 from nlp.incremental import Centres, place
 from nlp.labels import label_from
 from nlp.pipeline import ThemePipeline
+from nlp.refresh import themes_from_payload
 from nlp.steering import UNTHEMED, Edit, Steering, apply, fold
 from nlp.stopwords import STOP_WORDS
 from nlp.text import words
 from nlp.themes import NoteInput, ThemeSet, build_themes
-from nlp.worker import themes_from_payload
 
 
 def blobs(sizes: list[int], dim: int = 16, spread: float = 0.05, seed: int = 0) -> np.ndarray:

@@ -1,0 +1,184 @@
+"""What crosses between the server and the process that re-clusters an event.
+
+A re-clustering of a large event must not stall the server's event loop, and in one
+process every large object the server builds, pickles, decodes or encodes holds the
+interpreter lock for as long as that one C call takes: a 20,000-note event's notes are
+megabytes, its snapshot too. So the server sends only the notes that changed since the
+last run (`NoteLedger`), the host keeps the event's notes and its last themes
+(`EventNotes`), and the host answers with the snapshot already encoded as JSON text, which
+the server stores and sends on as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from .identity import LineageEvent
+from .steering import Steering
+from .themes import NoteInput, Theme, ThemeSet
+
+
+class NoteRecord(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def room_id(self) -> str: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One re-clustering of an event, as the changes since the host's last one.
+
+    `full` requests carry every note and, when themes were stored, the stored snapshot's
+    text: the host then forgets what it held. Other requests apply only when the host's
+    state is the one the server last sent (`base`) and its last themes are the stored ones
+    (`previous_version`); otherwise the host declines and the server sends a full one.
+    """
+
+    event_id: str
+    token: int
+    base: int
+    full: bool
+    upserts: tuple[NoteInput, ...]
+    removed: tuple[str, ...]
+    previous_version: int | None
+    previous_text: str | None = None
+    steering: Steering | None = None
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    version: int
+    text: str  # the themes payload, encoded
+    n_notes: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def encode_payload(payload: object) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def note_input(record: NoteRecord) -> NoteInput:
+    created = record.created_at
+    return NoteInput(
+        record.id, record.text, record.room_id, created.timestamp() if created else 0.0
+    )
+
+
+class NoteLedger:
+    """The server's record of what it sent the host for one event."""
+
+    def __init__(self) -> None:
+        self._sent: dict[str, tuple[str, str]] = {}
+        self._token = 0
+        self._acked = -1  # the token of the last request the host applied
+
+    def request(
+        self,
+        event_id: str,
+        records: Sequence[NoteRecord],
+        previous_version: int | None,
+        steering: Steering | None,
+        *,
+        full: bool = False,
+        previous_text: str | None = None,
+    ) -> RunRequest:
+        """The request bringing the host from the last applied state to `records`.
+
+        Runs in a thread: it walks every note of the event once, in small steps.
+        """
+        self._token += 1
+        upserts: list[NoteInput] = []
+        current: dict[str, tuple[str, str]] = {}
+        for record in records:
+            key = (record.text, record.room_id)
+            current[record.id] = key
+            if full or self._sent.get(record.id) != key:
+                upserts.append(note_input(record))
+        removed = () if full else tuple(k for k in self._sent if k not in current)
+        self._pending = current
+        return RunRequest(
+            event_id=event_id,
+            token=self._token,
+            base=self._acked,
+            full=full,
+            upserts=tuple(upserts),
+            removed=removed,
+            previous_version=previous_version,
+            previous_text=previous_text if full else None,
+            steering=steering,
+        )
+
+    def applied(self, request: RunRequest) -> None:
+        """The host took `request`: the next one is relative to it."""
+        if request.token == self._token:
+            self._sent = self._pending
+            self._acked = request.token
+
+
+@dataclass
+class EventNotes:
+    """The host's copy of one event's notes, kept in step with the server's ledger."""
+
+    notes: dict[str, NoteInput] = field(default_factory=dict)
+    token: int = -1
+
+    def accepts(self, request: RunRequest) -> bool:
+        return request.full or request.base == self.token
+
+    def apply(self, request: RunRequest) -> list[NoteInput]:
+        """The event's notes after `request`, oldest first (as the store orders them)."""
+        if request.full:
+            self.notes = {}
+        for gone in request.removed:
+            self.notes.pop(gone, None)
+        for note in request.upserts:
+            self.notes[note.id] = note
+        self.token = request.token
+        return sorted(self.notes.values(), key=_age)
+
+    def by_id(self, ids: Iterable[str]) -> dict[str, NoteInput]:
+        return {i: self.notes[i] for i in ids if i in self.notes}
+
+
+def _age(note: NoteInput) -> tuple[float, str]:
+    return (note.created_at, note.id)
+
+
+def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:
+    """The stored snapshot as the `previous` of the next run, so ids survive a restart."""
+    themes = tuple(
+        Theme(
+            id=str(t["id"]),
+            label=str(t["label"]),
+            keywords=tuple(str(k) for k in t.get("keywords", ())),
+            note_ids=tuple(str(n) for n in t.get("note_ids", ())),
+            representative_ids=tuple(str(r["id"]) for r in t.get("representatives", ())),
+            rooms=tuple((str(r["id"]), int(r["count"])) for r in t.get("rooms", ())),
+            renamed=bool(t.get("renamed", False)),
+            hidden=bool(t.get("hidden", False)),
+            split_from=t.get("split_from"),
+        )
+        for t in payload.get("themes", ())
+    )
+    unthemed = tuple(str(u["id"]) for u in payload.get("unthemed", ()))
+    coords = {str(k): (float(v[0]), float(v[1])) for k, v in payload.get("map", {}).items()}
+    lineage = tuple(
+        LineageEvent(int(e["version"]), str(e["kind"]), str(e["theme"]), str(e["other"]))
+        for e in payload.get("lineage", ())
+    )
+    return ThemeSet(
+        version=int(payload.get("version", 0)),
+        themes=themes,
+        unthemed_ids=unthemed,
+        coords=coords,
+        lineage=lineage,
+    )

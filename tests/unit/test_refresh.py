@@ -1,0 +1,118 @@
+"""A re-clustering sends the host only what changed, and the host declines what it cannot
+apply; either way its snapshot equals one made from all the notes at once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from nlp.factory import make_pipeline
+from nlp.refresh import NoteLedger, RunOutput, RunRequest
+from nlp.runner import PipelineHost
+from tests.topics import BIKES, MEALS, TREES
+
+
+@dataclass(frozen=True)
+class Rec:
+    id: str
+    text: str
+    room_id: str
+    created_at: datetime | None
+
+
+def _records(texts: list[str], prefix: str, start: int = 0) -> list[Rec]:
+    return [
+        Rec(f"{prefix}{i}", t, f"r{i % 3}", datetime.fromtimestamp(1_700_000_000 + start + i, UTC))
+        for i, t in enumerate(texts)
+    ]
+
+
+def _run(
+    host: PipelineHost, ledger: NoteLedger, records: list[Rec], stored: int | None
+) -> RunOutput:
+    request = ledger.request("e", records, stored, None)
+    output = host.refresh(request)
+    assert output is not None
+    ledger.applied(request)
+    return output
+
+
+def test_the_second_run_sends_only_the_new_edited_and_removed_notes() -> None:
+    host, ledger = PipelineHost(make_pipeline("hashing")), NoteLedger()
+    records = _records(BIKES + MEALS, "n")
+    first = _run(host, ledger, records, None)
+    assert first.n_notes == len(records)
+
+    edited = Rec(records[0].id, "shaded benches by the river", "r0", records[0].created_at)
+    later = [edited, *records[2:], *_records(TREES, "t", start=1000)]
+    request = ledger.request("e", later, first.version, None)
+    assert not request.full and request.previous_text is None
+    assert [n.id for n in request.upserts] == [edited.id, *(f"t{i}" for i in range(len(TREES)))]
+    assert request.removed == (records[1].id,)
+
+    output = host.refresh(request)
+    assert output is not None and output.n_notes == len(later)
+    payload = json.loads(output.text)
+    assert payload["version"] == first.version + 1
+    assert payload["n_notes"] == len(later)
+    themed = {n for t in payload["themes"] for n in t["note_ids"]}
+    unthemed = {u["id"] for u in payload["unthemed"]}
+    assert themed | unthemed == {r.id for r in later}
+    texts = {r["id"]: r["text"] for t in payload["themes"] for r in t["representatives"]}
+    texts.update((u["id"], u["text"]) for u in payload["unthemed"])
+    assert texts.get(edited.id, edited.text) == edited.text
+
+
+def test_a_host_that_lost_its_notes_declines_and_a_full_request_rebuilds_it() -> None:
+    host, ledger = PipelineHost(make_pipeline("hashing")), NoteLedger()
+    records = _records(BIKES + MEALS + TREES, "n")
+    first = _run(host, ledger, records, None)
+
+    restarted = PipelineHost(make_pipeline("hashing"))  # a child process that was replaced
+    assert restarted.refresh(ledger.request("e", records, first.version, None)) is None
+    full = ledger.request("e", records, first.version, None, full=True, previous_text=first.text)
+    assert full.full and len(full.upserts) == len(records)
+    again = restarted.refresh(full)
+    assert again is not None
+    ledger.applied(full)
+
+    # Ids carry over from the stored snapshot exactly as from the host's own last themes.
+    same = host.refresh(_unchanged_request(full, base_of=host))
+    assert same is not None
+    ids = {t["id"] for t in json.loads(again.text)["themes"]}
+    assert ids == {t["id"] for t in json.loads(same.text)["themes"]}
+    assert ids & {t["id"] for t in json.loads(first.text)["themes"]}
+
+
+def _unchanged_request(request: RunRequest, *, base_of: PipelineHost) -> RunRequest:
+    """`request` with nothing changed, made against `base_of`'s own state."""
+    return RunRequest(
+        event_id=request.event_id,
+        token=request.token + 1,
+        base=base_of.events[request.event_id].notes.token,
+        full=False,
+        upserts=(),
+        removed=(),
+        previous_version=request.previous_version,
+    )
+
+
+def test_themes_stored_by_someone_else_make_the_host_decline() -> None:
+    host, ledger = PipelineHost(make_pipeline("hashing")), NoteLedger()
+    records = _records(BIKES + MEALS, "n")
+    first = _run(host, ledger, records, None)
+    # Another worker stored a newer version: the host's own last themes are not the
+    # previous ones, and it must be sent them.
+    assert host.refresh(ledger.request("e", records, first.version + 1, None)) is None
+
+
+def test_a_request_the_host_did_not_confirm_is_sent_again() -> None:
+    host, ledger = PipelineHost(make_pipeline("hashing")), NoteLedger()
+    records = _records(BIKES, "n")
+    first = _run(host, ledger, records, None)
+    more = [*records, *_records(MEALS, "m", start=1000)]
+    lost = ledger.request("e", more, first.version, None)  # never reaches the host
+    retry = ledger.request("e", more, first.version, None)
+    assert {n.id for n in retry.upserts} == {n.id for n in lost.upserts} != set()
+    assert host.refresh(retry) is not None
