@@ -126,3 +126,11 @@ def test_random_frames_never_raise_anything_but_protocol_errors(data: str | byte
         assert exc.code in vars(ErrorCode).values()
     else:
         assert msg.type in protocol.CLIENT_TYPES
+
+
+def test_a_payload_encoded_elsewhere_makes_the_same_frame_as_encode() -> None:
+    payload = {"version": 3, "themes": [{"label": "vélo, écoles", "note_ids": ["a", "b"]}]}
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    framed = protocol.encode_encoded("themes.snapshot", text)
+    assert framed == protocol.encode("themes.snapshot", payload)
+    assert json.loads(framed)["payload"] == payload
