@@ -1,8 +1,9 @@
 """This process's connections and the channels they listen to.
 
-Every frame is encoded once and handed to each recipient's bounded queue; a writer task per
-connection drains it. A connection whose queue is full is dropped (it reconnects and catches
-up from its last sequence number) instead of slowing the room down.
+Every frame is encoded once and written to each recipient's socket; a socket that cannot take
+it at once gets a bounded backlog drained by a writer task. A connection whose backlog is full
+is dropped (it reconnects and catches up from its last sequence number) instead of slowing the
+room down.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any, Protocol
 
 from . import protocol
 from .broker import Broker, BrokerError
@@ -54,36 +56,113 @@ def unpack(message: str) -> tuple[str, int | None, str | None, str]:
     return origin, seq, (epoch if epoch != "-" else None), frame
 
 
-@dataclass(eq=False)
-class Connection:
-    id: str
-    participant: Participant
-    queue_size: int
-    queue: asyncio.Queue[str | None] = field(init=False)
-    # room id -> last seq given to this connection; None while its snapshot is being read.
-    room_heads: dict[str, int | None] = field(default_factory=dict)
-    _pending: dict[str, list[tuple[int | None, str]]] = field(default_factory=dict)
-    channels: set[str] = field(default_factory=set)
-    dropped: bool = False
+class Socket(Protocol):
+    """Where a connection's frames go: Starlette's WebSocket, or a test's stand-in."""
 
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.queue_size)
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+class Connection:
+    """One socket's subscriptions, and the frames on their way to it.
+
+    A frame is written at once while the socket keeps up: no queue and no task wake-up per
+    delivery. Only when a send has to wait for the socket does a writer task take over,
+    with later frames held behind it in a backlog of at most `queue_size`; one more and
+    the connection is dropped.
+    """
+
+    __slots__ = (
+        "_backlog",
+        "_gone",
+        "_pending",
+        "_socket",
+        "_writer",
+        "channels",
+        "dropped",
+        "id",
+        "participant",
+        "queue_size",
+        "room_heads",
+    )
+
+    def __init__(self, id: str, participant: Participant, queue_size: int, socket: Socket) -> None:
+        self.id = id
+        self.participant = participant
+        self.queue_size = queue_size
+        # room id -> last seq given to this connection; None while its snapshot is being read.
+        self.room_heads: dict[str, int | None] = {}
+        self._pending: dict[str, list[tuple[int | None, str]]] = {}
+        self.channels: set[str] = set()
+        self.dropped = False
+        self._socket = socket
+        self._backlog: deque[str] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._gone = False  # the socket failed: the receive loop is seeing the disconnect
+
+    @property
+    def waiting(self) -> int:
+        """Frames held back because the socket is not keeping up."""
+        return len(self._backlog)
+
+    @property
+    def flushed(self) -> bool:
+        return self._writer is None
 
     def offer(self, frame: str) -> bool:
-        if self.dropped:
+        if self.dropped or self._gone:
             return False
+        if self._writer is not None:
+            if len(self._backlog) >= self.queue_size:
+                self._drop()
+                return False
+            self._backlog.append(frame)
+            return True
+        send = self._socket.send_text(frame)
         try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self._drop()
+            waiting_on = send.send(None)
+        except StopIteration:
+            return True
+        except Exception:
+            self._gone = True
             return False
+        self._writer = asyncio.get_running_loop().create_task(
+            self._write(_Resumed(send, waiting_on))
+        )
         return True
+
+    async def _write(self, first: _Resumed) -> None:
+        try:
+            await first
+            while self._backlog and not self.dropped:
+                await self._socket.send_text(self._backlog.popleft())
+            if self.dropped:
+                log.info("dropping a connection that cannot keep up")
+                await self._socket.close(
+                    code=CLOSE_TOO_SLOW, reason="too slow; reconnect to resume"
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._gone = True
+            self._backlog.clear()
+        finally:
+            self._writer = None
 
     def _drop(self) -> None:
         self.dropped = True
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)  # tells the writer to close the socket
+        self._backlog.clear()  # the writer closes the socket once its current send is done
+
+    async def close(self) -> None:
+        """Stop writing: the socket is going away."""
+        self._gone = True
+        self._backlog.clear()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
 
     def deliver(self, room: str, seq: int | None, frame: str) -> None:
         if room not in self.room_heads:
@@ -109,6 +188,38 @@ class Connection:
     def stop_room(self, room: str) -> None:
         self.room_heads.pop(room, None)
         self._pending.pop(room, None)
+
+
+class _Resumed:
+    """Awaiting this finishes a coroutine that was started by hand and had to wait.
+
+    `Connection.offer` runs a send up to its first wait, which on a socket that keeps up
+    never comes; when it does, the writer task carries the same coroutine on from there, as
+    `await` would have: each future it waits on is handed to the task, and a cancellation
+    is thrown into it.
+    """
+
+    __slots__ = ("_coro", "_waiting_on")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, waiting_on = self._coro, self._waiting_on
+        while True:
+            try:
+                value = yield waiting_on
+            except BaseException as exc:
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_on = coro.send(value)
+                except StopIteration:
+                    return
 
 
 Repair = Callable[[str, int, str], Awaitable[list[str] | None]]

@@ -87,8 +87,8 @@ async def metrics(request: Request) -> Response:
         _line(
             "tablee_queued_frames",
             "gauge",
-            "Frames waiting in connection queues.",
-            sum(c.queue.qsize() for c in hub.connections),
+            "Frames waiting for connections that are not keeping up.",
+            sum(c.waiting for c in hub.connections),
         ),
         _line(
             "tablee_uptime_seconds", "gauge", "Seconds since start.", time.time() - ctx.started_at

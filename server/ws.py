@@ -1,4 +1,4 @@
-"""The WebSocket endpoint: authenticate, then receive → parse → handle, and write from a queue."""
+"""The WebSocket endpoint: authenticate, then receive → parse → handle; the hub writes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from . import protocol
 from .auth import TokenError
 from .commands import HANDLERS, leave_room
 from .context import AppContext
-from .hub import CLOSE_TOO_SLOW, Connection, event_channel
+from .hub import Connection, event_channel
 from .limits import TokenBucket, origin_allowed
 from .protocol import ErrorCode, ProtocolError
 from .rooms import WATCH_ROLES
@@ -81,8 +81,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     queue = settings.send_queue_frames * (
         WATCHER_QUEUE_FACTOR if participant.role in WATCH_ROLES else 1
     )
-    conn = Connection(uuid.uuid4().hex, participant, queue)
-    writer = asyncio.create_task(_write(websocket, conn))
+    conn = Connection(uuid.uuid4().hex, participant, queue, websocket)
     ctx.hub.add(conn)
     try:
         rooms = await ctx.room_list(event.id)
@@ -107,9 +106,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             with contextlib.suppress(Exception):
                 await leave_room(ctx, conn, room_id)
         await ctx.hub.remove(conn)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        await conn.close()
 
 
 class _Strikes:
@@ -218,26 +215,10 @@ async def _handle_inbox(
 async def _close_after_flush(
     websocket: WebSocket, conn: Connection, code: int, reason: str
 ) -> None:
-    # Give the writer a moment to send the error frame that explains the close.
+    # Give a waiting writer a moment to send the error frame that explains the close.
     for _ in range(50):
-        if conn.queue.empty():
+        if conn.flushed:
             break
         await asyncio.sleep(0.01)
     with contextlib.suppress(Exception):
         await websocket.close(code=code, reason=reason)
-
-
-async def _write(websocket: WebSocket, conn: Connection) -> None:
-    try:
-        while True:
-            frame = await conn.queue.get()
-            if frame is None:
-                log.info("dropping a connection that cannot keep up")
-                await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect to resume")
-                return
-            await websocket.send_text(frame)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        # The socket is gone; the receive loop sees the disconnect and cleans up.
-        return

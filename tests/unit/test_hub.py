@@ -6,8 +6,38 @@ import asyncio
 
 from server import protocol
 from server.broker import MemoryBroker
-from server.hub import Connection, Hub, room_channel
+from server.hub import CLOSE_TOO_SLOW, Connection, Hub, room_channel
 from server.rooms import Participant
+
+
+class FakeSocket:
+    """Takes frames at once, or, once stalled, waits as a socket whose peer stopped reading."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.closed: int | None = None
+        self.stalled: asyncio.Future[None] | None = None
+
+    def stall(self) -> None:
+        self.stalled = asyncio.get_running_loop().create_future()
+
+    def resume(self) -> None:
+        assert self.stalled is not None
+        self.stalled.set_result(None)
+        self.stalled = None
+
+    async def send_text(self, data: str) -> None:
+        if self.stalled is not None:
+            await self.stalled
+        self.sent.append(data)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.closed = code
+
+
+def connection(name: str, queue_size: int = 100) -> tuple[Connection, FakeSocket]:
+    socket = FakeSocket()
+    return Connection(name, person(name), queue_size, socket), socket
 
 
 def person(pid: str) -> Participant:
@@ -43,64 +73,94 @@ async def _joined(hub: Hub, conn: Connection) -> None:
     conn.activate_room("r1", 0)
 
 
-def drain(conn: Connection) -> list[str]:
-    out = []
-    while not conn.queue.empty():
-        item = conn.queue.get_nowait()
-        assert item is not None
-        out.append(item)
+def drain(socket: FakeSocket) -> list[str]:
+    out = list(socket.sent)
+    socket.sent.clear()
     return out
 
 
 async def test_a_full_queue_drops_only_that_connection() -> None:
     store = FakeStore()
     hub = await _hub(store)
-    slow = Connection("slow", person("s"), queue_size=8)
-    fast = Connection("fast", person("f"), queue_size=1000)
+    slow, slow_socket = connection("slow", queue_size=8)
+    fast, fast_socket = connection("fast", queue_size=1000)
     await _joined(hub, slow)
     await _joined(hub, fast)
+    slow_socket.stall()
     for s in range(1, 21):
         await hub.publish(room_channel("r1"), diff(s), s, "e")
     assert slow.dropped
-    assert slow.queue.get_nowait() is None  # the writer's cue to close the socket
     assert hub.stats["dropped_slow"] >= 1
-    assert drain(fast) == [diff(s) for s in range(1, 21)]
+    assert drain(fast_socket) == [diff(s) for s in range(1, 21)]
+    slow_socket.resume()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    # The send under way finishes; what waited behind it is discarded, and the socket closed.
+    assert drain(slow_socket) == [diff(1)]
+    assert slow_socket.closed == CLOSE_TOO_SLOW
+    assert not slow.offer(diff(21))
+
+
+async def test_a_socket_that_waits_gets_its_frames_in_order_once_it_catches_up() -> None:
+    store = FakeStore()
+    hub = await _hub(store)
+    conn, socket = connection("c", queue_size=8)
+    await _joined(hub, conn)
+    await hub.publish(room_channel("r1"), diff(1), 1, "e")
+    socket.stall()
+    for s in range(2, 9):
+        await hub.publish(room_channel("r1"), diff(s), s, "e")
+    assert drain(socket) == [diff(1)] and conn.waiting == 6 and not conn.flushed
+    socket.resume()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert conn.flushed and not conn.dropped
+    await hub.publish(room_channel("r1"), diff(9), 9, "e")
+    assert drain(socket) == [diff(s) for s in range(2, 10)]
+
+
+async def test_closing_a_connection_stops_a_waiting_writer() -> None:
+    conn, socket = connection("c", queue_size=8)
+    socket.stall()
+    assert conn.offer("one") and conn.offer("two")
+    await conn.close()
+    assert conn.flushed and socket.sent == [] and not conn.offer("three")
 
 
 async def test_frames_that_arrive_out_of_order_are_released_in_order() -> None:
     store = FakeStore()
     hub = await _hub(store)
-    conn = Connection("c", person("c"), queue_size=100)
+    conn, socket = connection("c")
     await _joined(hub, conn)
     for s in (2, 3, 1, 5, 4):
         await hub.publish(room_channel("r1"), diff(s), s, "e")
-    assert drain(conn) == [diff(s) for s in range(1, 6)]
+    assert drain(socket) == [diff(s) for s in range(1, 6)]
     assert store.repairs == []
 
 
 async def test_a_lost_frame_is_fetched_from_the_store() -> None:
     store = FakeStore()
     hub = await _hub(store)
-    conn = Connection("c", person("c"), queue_size=100)
+    conn, socket = connection("c")
     await _joined(hub, conn)
     await hub.publish(room_channel("r1"), diff(1), 1, "e")
     await hub.publish(room_channel("r1"), diff(3), 3, "e")  # 2 never comes
-    assert drain(conn) == [diff(1)]
+    assert drain(socket) == [diff(1)]
     await asyncio.sleep(0.4)
     assert store.repairs == [1]
-    got = drain(conn)
+    got = drain(socket)
     assert got[:2] == [diff(2), diff(3)]
 
 
 async def test_frames_during_a_snapshot_wait_and_only_newer_ones_follow() -> None:
     store = FakeStore()
     hub = await _hub(store)
-    conn = Connection("c", person("c"), queue_size=100)
+    conn, socket = connection("c")
     conn.start_room("r1")
     await hub.listen(conn, room_channel("r1"))
     for s in (1, 2, 3):
         await hub.publish(room_channel("r1"), diff(s), s, "e")
-    assert drain(conn) == []  # held while the snapshot is read
+    assert drain(socket) == []  # held while the snapshot is read
     conn.offer("SNAPSHOT@2")
     conn.activate_room("r1", 2)
-    assert drain(conn) == ["SNAPSHOT@2", diff(3)]
+    assert drain(socket) == ["SNAPSHOT@2", diff(3)]

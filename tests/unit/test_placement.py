@@ -97,9 +97,17 @@ def test_a_cold_cache_samples_every_theme_then_the_newest_notes() -> None:
     assert len(warm_sample(notes, None, limit=100)) == len(notes)
 
 
+class _Mute:
+    async def send_text(self, data: str) -> None:
+        return None
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        return None
+
+
 def _posted(event: str, text: str) -> Posted:
     now = datetime.now(UTC)
-    conn = Connection("c", Participant("p", event, "Ana", "participant", "r1"), 8)
+    conn = Connection("c", Participant("p", event, "Ana", "participant", "r1"), 8, _Mute())
     return conn, Note(text, "r1", "p", "Ana", "participant", text, now, now)
 
 
