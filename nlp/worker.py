@@ -32,17 +32,17 @@ log = logging.getLogger("tablee.worker")
 
 
 class ThemeStore(Protocol):
-    async def notes_for_themes(self, event_id: str) -> Sequence[NoteRecord]: ...
+    async def notes(self, event_id: str) -> Sequence[NoteRecord]: ...
 
-    async def theme_edits(self, event_id: str) -> Sequence[Edit]: ...
+    async def edits(self, event_id: str) -> Sequence[Edit]: ...
 
-    async def save_themes(
+    async def save(
         self, event_id: str, version: int, payload: str, notes_read_at: datetime
     ) -> bool: ...
 
-    async def themes_version(self, event_id: str) -> int | None: ...
+    async def version(self, event_id: str) -> int | None: ...
 
-    async def latest_themes_text(self, event_id: str) -> str | None: ...
+    async def latest_text(self, event_id: str) -> str | None: ...
 
 
 Publish = Callable[[str, str], Awaitable[None]]
@@ -125,13 +125,13 @@ class ThemeWorker:
         state = self._events.get(event_id)
         if state is not None and state.text is not None:
             return state.text
-        return await self._store.latest_themes_text(event_id)
+        return await self._store.latest_text(event_id)
 
     async def latest(self, event_id: str) -> dict[str, Any] | None:
         """The latest themes payload, decoded (for facilitators' edits, which are rare)."""
         state = self._events.get(event_id)
         if state is None or state.text is None:
-            text = await self._store.latest_themes_text(event_id)
+            text = await self._store.latest_text(event_id)
             return json.loads(text) if text is not None else None
         if state.decoded is None:
             state.decoded = await asyncio.to_thread(json.loads, state.text)
@@ -143,8 +143,8 @@ class ThemeWorker:
             return None
         state = self._events.setdefault(event_id, _EventState())
         read_at = datetime.now(UTC)
-        records = await self._store.notes_for_themes(event_id)
-        stored = await self._store.themes_version(event_id)
+        records = await self._store.notes(event_id)
+        stored = await self._store.version(event_id)
         steering = await self.steering(event_id)
         ledger = state.ledger
         request = await asyncio.to_thread(ledger.request, event_id, records, stored, steering)
@@ -152,7 +152,7 @@ class ThemeWorker:
         if output is None:
             # The runner holds other notes or themes (it restarted, or another worker
             # stored newer themes): send everything once.
-            previous = await self._store.latest_themes_text(event_id)
+            previous = await self._store.latest_text(event_id)
             request = await asyncio.to_thread(
                 ledger.request,
                 event_id,
@@ -169,7 +169,7 @@ class ThemeWorker:
         state.text, state.decoded = output.text, None
         state.runs += 1
         self.last_timings = output.timings
-        if not await self._store.save_themes(event_id, output.version, output.text, read_at):
+        if not await self._store.save(event_id, output.version, output.text, read_at):
             log.info(
                 "themes v%d of %s were saved by another worker first", output.version, event_id
             )
@@ -179,7 +179,7 @@ class ThemeWorker:
 
     async def steering(self, event_id: str) -> Steering:
         """The facilitators' edits of this event, as constraints for the next run."""
-        return fold(await self._store.theme_edits(event_id))
+        return fold(await self._store.edits(event_id))
 
     async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
         """Put new notes in themes now, before the next re-clustering; [] if not ready."""

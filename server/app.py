@@ -120,7 +120,7 @@ def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:
         ThreadRunner(lambda: make_pipeline(model)) if model == FAKE_MODEL else ProcessRunner(model)
     )
     return ThemeWorker(
-        ctx.store,
+        ctx.store.themes,
         ctx.publish_themes,
         runner,
         debounce=settings.themes_debounce_seconds,

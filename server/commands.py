@@ -202,7 +202,7 @@ async def themes_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) ->
     latest = (
         await ctx.worker.latest_text(event_id)
         if ctx.worker is not None
-        else await ctx.store.latest_themes_text(event_id)
+        else await ctx.store.themes.latest_text(event_id)
     )
     if latest is not None:
         conn.offer(protocol.encode_encoded("themes.snapshot", latest))

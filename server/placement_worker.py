@@ -180,7 +180,7 @@ class PlacementConsumer:
             rows = (await db.execute(query)).all()
         themes: ThemeSet | None = None
         if version is not None and version > seen.version:
-            payload = await self.store.latest_themes(event_id)
+            payload = await self.store.themes.latest(event_id)
             if payload is not None:
                 themes = themes_from_payload(payload)
                 seen.version = themes.version

@@ -32,7 +32,7 @@ async def _latest(ctx: AppContext, event_id: str) -> dict[str, Any]:
     latest = (
         await ctx.worker.latest(event_id)
         if ctx.worker is not None
-        else await ctx.store.latest_themes(event_id)
+        else await ctx.store.themes.latest(event_id)
     )
     return latest or {}
 
@@ -46,7 +46,7 @@ def _theme(latest: dict[str, Any], theme_id: str) -> dict[str, Any]:
 
 async def _store(ctx: AppContext, conn: Connection, msg: ClientMessage, edit: Edit) -> None:
     event_id = conn.participant.event_id
-    edit_id = await ctx.store.add_theme_edit(event_id, edit, conn.participant.id)
+    edit_id = await ctx.store.themes.add_edit(event_id, edit, conn.participant.id)
     conn.offer(protocol.ack_frame(msg.ref, {"edit": edit_id}))
     ctx.note_changed(event_id)
 
@@ -91,7 +91,7 @@ async def _split_by_words(
     from nlp.embed import HashingEmbedder
     from nlp.incremental import split_groups
 
-    texts = {n.id: n.text for n in await ctx.store.notes_for_themes(event_id)}
+    texts = {n.id: n.text for n in await ctx.store.themes.notes(event_id)}
     known = [n for n in note_ids if n in texts]
     vectors = HashingEmbedder().embed([texts[n] for n in known])
     labels = await asyncio.to_thread(split_groups, vectors)

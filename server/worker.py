@@ -50,7 +50,7 @@ class JobWorker:
         model = settings.embedding_model
         # This process exists for the pipeline, so a thread of its own is enough.
         self.themes = ThemeWorker(
-            self.store, self._publish, ThreadRunner(lambda: make_pipeline(model))
+            self.store.themes, self._publish, ThreadRunner(lambda: make_pipeline(model))
         )
         self.placements = PlacementConsumer(
             PlacementStream(settings.broker_url, settings.placement_stream),
@@ -95,7 +95,7 @@ class JobWorker:
                 await self._handle(batch)
                 if time.monotonic() - last_sweep > s.worker_sweep_seconds:
                     last_sweep = time.monotonic()
-                    for event_id in await self.store.events_needing_themes():
+                    for event_id in await self.store.themes.events_needing_refresh():
                         await self.jobs.enqueue(event_id)
             except asyncio.CancelledError:
                 raise

@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy models, migrations and the async repository."""
 
-from .repo import Committed, NoteForThemes, RoomSnapshot, Store
+from .repo import Committed, RoomSnapshot, Store
+from .themes import NoteForThemes, ThemeRecords
 
-__all__ = ["Committed", "NoteForThemes", "RoomSnapshot", "Store"]
+__all__ = ["Committed", "NoteForThemes", "RoomSnapshot", "Store", "ThemeRecords"]

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..agenda import Agenda, Assign, Clock, Mode, Status, Step
 from .models import AgendaRow, AgendaStepRow
-from .repo import Store, _utc
+from .repo import Store
+from .rows import as_utc
 
 
 def _ts(moment: datetime | None) -> float | None:
-    return None if moment is None else _utc(moment).timestamp()
+    return None if moment is None else as_utc(moment).timestamp()
 
 
 def _dt(ts: float | None) -> datetime | None:
@@ -66,7 +67,7 @@ async def _load(s: AsyncSession, event_id: str) -> Agenda:
 
 
 async def load_agenda(store: Store, event_id: str) -> Agenda:
-    async with store._sessions() as s:
+    async with store.session() as s:
         return await _load(s, event_id)
 
 
@@ -90,7 +91,7 @@ async def save_agenda(store: Store, before: Agenda, after: Agenda) -> bool:
     if after.version == before.version:
         return True
     try:
-        async with store._write() as s:
+        async with store.write() as s:
             if before.version == 0:
                 s.add(AgendaRow(event_id=after.event_id, **_clock_values(after)))
                 await s.flush()

@@ -11,20 +11,21 @@ from sqlalchemy import or_, select
 from ..facilitation import Broadcast, HelpRequest
 from ..rooms import Participant
 from .models import BroadcastRow, HelpRequestRow, ParticipantRow
-from .repo import Store, _new_id, _now, _participant, _utc
+from .repo import Store
+from .rows import as_utc, new_id, participant_of, utc_now
 
 
 async def add_broadcast(
     store: Store, sender: Participant, room_id: str | None, text: str
 ) -> Broadcast:
-    async with store._write() as s:
+    async with store.write() as s:
         row = BroadcastRow(
-            id=_new_id(),
+            id=new_id(),
             event_id=sender.event_id,
             room_id=room_id,
             sender_id=sender.id,
             text=text,
-            created_at=_now(),
+            created_at=utc_now(),
         )
         s.add(row)
     return Broadcast(row.id, room_id, text, sender.pseudonym, row.created_at)
@@ -34,7 +35,7 @@ async def recent_broadcasts(
     store: Store, event_id: str, room_id: str | None, *, everything: bool = False, limit: int = 5
 ) -> list[Broadcast]:
     """The latest broadcasts, newest first: to every room and to `room_id` (all if `everything`)."""
-    async with store._sessions() as s:
+    async with store.session() as s:
         query = (
             select(BroadcastRow, ParticipantRow.pseudonym)
             .join(ParticipantRow, ParticipantRow.id == BroadcastRow.sender_id)
@@ -48,17 +49,17 @@ async def recent_broadcasts(
             )
         rows = await s.execute(query)
         return [
-            Broadcast(b.id, b.room_id, b.text, str(name), _utc(b.created_at)) for b, name in rows
+            Broadcast(b.id, b.room_id, b.text, str(name), as_utc(b.created_at)) for b, name in rows
         ]
 
 
 def _help(row: HelpRequestRow, by: ParticipantRow) -> HelpRequest:
-    return HelpRequest(row.id, row.room_id, row.text, _participant(by), _utc(row.raised_at))
+    return HelpRequest(row.id, row.room_id, row.text, participant_of(by), as_utc(row.raised_at))
 
 
 async def raise_help(store: Store, actor: Participant, room_id: str, text: str) -> HelpRequest:
     """Open a room's help request, or update the one still open (a room waits in one queue)."""
-    async with store._write() as s:
+    async with store.write() as s:
         row = await s.scalar(
             select(HelpRequestRow).where(
                 HelpRequestRow.room_id == room_id, HelpRequestRow.resolved_at.is_(None)
@@ -66,12 +67,12 @@ async def raise_help(store: Store, actor: Participant, room_id: str, text: str) 
         )
         if row is None:
             row = HelpRequestRow(
-                id=_new_id(),
+                id=new_id(),
                 event_id=actor.event_id,
                 room_id=room_id,
                 raised_by=actor.id,
                 text=text,
-                raised_at=_now(),
+                raised_at=utc_now(),
             )
             s.add(row)
         else:
@@ -84,7 +85,7 @@ async def raise_help(store: Store, actor: Participant, room_id: str, text: str) 
 
 async def resolve_help(store: Store, room_id: str, by: Participant) -> bool:
     """Mark the room's open request handled; False when none was open."""
-    async with store._write() as s:
+    async with store.write() as s:
         rows = list(
             await s.scalars(
                 select(HelpRequestRow).where(
@@ -93,13 +94,13 @@ async def resolve_help(store: Store, room_id: str, by: Participant) -> bool:
             )
         )
         for row in rows:
-            row.resolved_at = _now()
+            row.resolved_at = utc_now()
             row.resolved_by = by.id
         return bool(rows)
 
 
 async def open_help(store: Store, event_id: str, room_id: str | None = None) -> list[HelpRequest]:
-    async with store._sessions() as s:
+    async with store.session() as s:
         query = (
             select(HelpRequestRow, ParticipantRow)
             .join(ParticipantRow, ParticipantRow.id == HelpRequestRow.raised_by)

@@ -18,16 +18,16 @@ from ..facilitation import Move, MoveReason, Topic, TopicStatus
 from ..protocol import ErrorCode, ProtocolError, Role
 from ..rooms import SEATED_ROLES, Participant, Room
 from .models import AgendaRow, ParticipantRow, RoomRow, SeatingRow, TopicRow
-from .repo import (
-    Store,
-    _members,
-    _new_epoch,
-    _new_id,
-    _now,
-    _participant,
-    _room,
-    _rooms,
-    _utc,
+from .repo import Store
+from .rows import (
+    as_utc,
+    count_members,
+    new_epoch,
+    new_id,
+    participant_of,
+    room_of,
+    rooms_of,
+    utc_now,
 )
 
 
@@ -58,7 +58,7 @@ async def _record_seat(
                 step_id=step_id,
                 participant_id=participant_id,
                 room_id=room_id,
-                created_at=_now(),
+                created_at=utc_now(),
             )
         )
 
@@ -73,8 +73,8 @@ async def _seated(s: AsyncSession, event_id: str) -> list[ParticipantRow]:
 
 
 async def seated_people(store: Store, event_id: str) -> list[Participant]:
-    async with store._sessions() as s:
-        return [_participant(r) for r in await _seated(s, event_id)]
+    async with store.session() as s:
+        return [participant_of(r) for r in await _seated(s, event_id)]
 
 
 async def met_pairs(s: AsyncSession, event_id: str) -> dict[Pair, int]:
@@ -94,7 +94,7 @@ async def move(
     store: Store, event_id: str, participant_id: str, room_id: str, reason: MoveReason
 ) -> Move | None:
     """Seat someone at `room_id`; None when they already sit there."""
-    async with store._write() as s:
+    async with store.write() as s:
         await _lock_rooms(s, event_id)
         row = await s.get(ParticipantRow, participant_id)
         room = await s.get(RoomRow, room_id)
@@ -104,12 +104,12 @@ async def move(
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such room")
         if row.room_id == room_id:
             return None
-        if await _members(s, room_id) >= room.capacity:
+        if await count_members(s, room_id) >= room.capacity:
             raise ProtocolError(ErrorCode.ROOM_FULL, f"{room.name} is full")
         before = row.room_id
         row.room_id = room_id
         await _record_seat(s, event_id, await _current_step(s, event_id), row.id, room_id)
-        return Move(_participant(row), before, reason)
+        return Move(participant_of(row), before, reason)
 
 
 async def seat_for_step(
@@ -121,12 +121,12 @@ async def seat_for_step(
     groups: Sequence[Sequence[str]] = (),
 ) -> list[Move]:
     """Apply a seating strategy (None: keep the seats), then record the seats for `step_id`."""
-    async with store._write() as s:
+    async with store.write() as s:
         await _lock_rooms(s, event_id)
         rows = await _seated(s, event_id)
         moves: list[Move] = []
         if strategy is not None:
-            rooms = await _rooms(s, event_id)
+            rooms = await rooms_of(s, event_id)
             seats = [Seat(r.id, r.room_id, r.role == "table_host") for r in rows]
             tables = [Table(r.id, r.capacity) for r in rooms]
             try:
@@ -139,7 +139,7 @@ async def seat_for_step(
                 if placed[r.id] != r.room_id:
                     before = r.room_id
                     r.room_id = placed[r.id]
-                    moves.append(Move(_participant(r), before, "assigned"))
+                    moves.append(Move(participant_of(r), before, "assigned"))
         for r in rows:
             if r.room_id is not None:
                 await _record_seat(s, event_id, step_id, r.id, r.room_id)
@@ -147,12 +147,12 @@ async def seat_for_step(
 
 
 async def set_role(store: Store, event_id: str, participant_id: str, role: Role) -> Participant:
-    async with store._write() as s:
+    async with store.write() as s:
         row = await s.get(ParticipantRow, participant_id)
         if row is None or row.event_id != event_id or row.role not in SEATED_ROLES:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such participant at a table")
         row.role = role
-        return _participant(row)
+        return participant_of(row)
 
 
 # open-space topics -----------------------------------------------------------------------
@@ -160,40 +160,40 @@ async def set_role(store: Store, event_id: str, participant_id: str, role: Role)
 
 def _topic(row: TopicRow, by: Participant) -> Topic:
     status: TopicStatus = row.status  # type: ignore[assignment]  # written only from TopicStatus
-    return Topic(row.id, row.title, by, status, row.room_id, _utc(row.created_at))
+    return Topic(row.id, row.title, by, status, row.room_id, as_utc(row.created_at))
 
 
 async def propose_topic(store: Store, actor: Participant, title: str) -> Topic:
-    async with store._write() as s:
+    async with store.write() as s:
         row = TopicRow(
-            id=_new_id(),
+            id=new_id(),
             event_id=actor.event_id,
             title=title,
             proposed_by=actor.id,
             status="proposed",
             room_id=None,
-            created_at=_now(),
+            created_at=utc_now(),
         )
         s.add(row)
     return _topic(row, actor)
 
 
 async def topics(store: Store, event_id: str) -> list[Topic]:
-    async with store._sessions() as s:
+    async with store.session() as s:
         rows = await s.execute(
             select(TopicRow, ParticipantRow)
             .join(ParticipantRow, ParticipantRow.id == TopicRow.proposed_by)
             .where(TopicRow.event_id == event_id)
             .order_by(TopicRow.created_at, TopicRow.id)
         )
-        return [_topic(t, _participant(p)) for t, p in rows]
+        return [_topic(t, participant_of(p)) for t, p in rows]
 
 
 async def decide_topic(
     store: Store, event_id: str, topic_id: str, accept: bool, capacity: int
 ) -> tuple[Topic, Room | None, Move | None]:
     """Decline a topic, or accept it: it becomes a room, and its proposer moves there."""
-    async with store._write() as s:
+    async with store.write() as s:
         await _lock_rooms(s, event_id)
         row = await s.get(TopicRow, topic_id)
         if row is None or row.event_id != event_id:
@@ -204,19 +204,19 @@ async def decide_topic(
         assert proposer is not None  # a foreign key with ON DELETE CASCADE
         if not accept:
             row.status = "declined"
-            return _topic(row, _participant(proposer)), None, None
+            return _topic(row, participant_of(proposer)), None, None
         position = await s.scalar(
             select(func.count()).select_from(RoomRow).where(RoomRow.event_id == event_id)
         )
         room_row = RoomRow(
-            id=_new_id(),
+            id=new_id(),
             event_id=event_id,
             name=row.title[:60],
             capacity=capacity,
             position=int(position or 0),
             seq=0,
-            epoch=_new_epoch(),
-            created_at=_now(),
+            epoch=new_epoch(),
+            created_at=utc_now(),
         )
         s.add(room_row)
         await s.flush()
@@ -230,6 +230,6 @@ async def decide_topic(
             await _record_seat(
                 s, event_id, await _current_step(s, event_id), proposer.id, room_row.id
             )
-            moved = Move(_participant(proposer), before, "topic")
-        room = _room(room_row, 1 if moved else 0)
-        return _topic(row, _participant(proposer)), room, moved
+            moved = Move(participant_of(proposer), before, "topic")
+        room = room_of(room_row, 1 if moved else 0)
+        return _topic(row, participant_of(proposer)), room, moved

@@ -124,12 +124,12 @@ async def test_seatings_are_kept_per_step_for_the_next_reshuffle(store: Store) -
     agenda = rules.set_steps(Agenda(event.id), (Step("r1" + event.id[:8], "Round 1"),))
     assert await save_agenda(store, Agenda(event.id), agenda)
     await seat_for_step(store, event.id, "r1" + event.id[:8], "balanced", rng)
-    async with store._sessions() as s:
+    async with store.session() as s:
         met = await met_pairs(s, event.id)
     assert sum(met.values()) == 3 * 3  # three pairs at each of three tables
     moves = await seat_for_step(store, event.id, "r2" + event.id[:8], "reshuffle", rng)
     assert all(m.participant.id not in {h.id for h in hosts} for m in moves)
-    async with store._sessions() as s:
+    async with store.session() as s:
         met = await met_pairs(s, event.id)
     assert max(met.values()) == 1  # six guests, three tables: nobody needs to meet twice
     assert len(guests) == 6

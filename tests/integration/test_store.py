@@ -108,7 +108,7 @@ async def test_edit_delete_like_bump_the_room_seq(store: Store) -> None:
     assert (await store.delete_note(room, nid)).frame is None
     assert await store.note(nid) is None
     assert (await store.snapshot(room.id)).notes == []
-    assert await store.notes_for_themes(room.event_id) == []
+    assert await store.themes.notes(room.event_id) == []
 
 
 async def test_seating_respects_capacity_under_concurrency(store: Store) -> None:
@@ -127,26 +127,26 @@ async def test_seating_respects_capacity_under_concurrency(store: Store) -> None
 
 async def test_themes_are_stored_and_read_back(store: Store) -> None:
     room, (a, _) = await _seat(store)
-    assert await store.events_needing_themes() == []
+    assert await store.themes.events_needing_refresh() == []
     await store.post_note(a, room, str(uuid.uuid4()), "needs a theme")
-    assert await store.events_needing_themes() == [room.event_id]
-    assert await store.themes_version(room.event_id) is None
-    assert await store.latest_themes_text(room.event_id) is None
+    assert await store.themes.events_needing_refresh() == [room.event_id]
+    assert await store.themes.version(room.event_id) is None
+    assert await store.themes.latest_text(room.event_id) is None
     for v in range(1, 4):
         text = f'{{"version":{v},"themes":[{{"label":"écoles, vélo"}}]}}'
-        assert await store.save_themes(room.event_id, v, text, _now())
-    assert not await store.save_themes(room.event_id, 3, '{"version":3}', _now())  # taken
-    assert await store.themes_version(room.event_id) == 3
+        assert await store.themes.save(room.event_id, v, text, _now())
+    assert not await store.themes.save(room.event_id, 3, '{"version":3}', _now())  # taken
+    assert await store.themes.version(room.event_id) == 3
     # Stored as it was encoded, byte for byte.
-    assert await store.latest_themes_text(room.event_id) == text
-    latest = await store.latest_themes(room.event_id)
+    assert await store.themes.latest_text(room.event_id) == text
+    latest = await store.themes.latest(room.event_id)
     assert latest == {"version": 3, "themes": [{"label": "écoles, vélo"}]}
-    assert await store.events_needing_themes() == []
+    assert await store.themes.events_needing_refresh() == []
     # A note changed after the notes were read is not covered, whenever the save happened.
     read_at = _now()
     await store.post_note(a, room, str(uuid.uuid4()), "late")
-    await store.save_themes(room.event_id, 4, json.dumps({"version": 4, "themes": []}), read_at)
-    assert await store.events_needing_themes() == [room.event_id]
+    await store.themes.save(room.event_id, 4, json.dumps({"version": 4, "themes": []}), read_at)
+    assert await store.themes.events_needing_refresh() == [room.event_id]
 
 
 async def test_a_post_survives_the_database_dropping_pooled_connections(

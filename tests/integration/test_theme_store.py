@@ -13,7 +13,7 @@ async def test_theme_edits_round_trip_in_order(store: Store) -> None:  # noqa: F
     room, (a, _) = await _seat(store)
     nid = str(uuid.uuid4())
     await store.post_note(a, room, nid, "bike lanes")
-    notes = await store.notes_for_themes(room.event_id)
+    notes = await store.themes.notes(room.event_id)
     assert notes[0].created_at is not None and notes[0].created_at.tzinfo is not None
     edits = [
         Edit("rename", theme_id="t-1", label="Cycling"),
@@ -22,9 +22,9 @@ async def test_theme_edits_round_trip_in_order(store: Store) -> None:  # noqa: F
         Edit("move", theme_id=UNTHEMED, note_ids=(nid,)),
         Edit("hide", theme_id="t-3"),
     ]
-    ids = [await store.add_theme_edit(room.event_id, e, a.id) for e in edits]
+    ids = [await store.themes.add_edit(room.event_id, e, a.id) for e in edits]
     assert ids == sorted(ids)
-    assert await store.theme_edits(room.event_id) == edits
-    steering = fold(await store.theme_edits(room.event_id))
+    assert await store.themes.edits(room.event_id) == edits
+    steering = fold(await store.themes.edits(room.event_id))
     assert steering.pins == {nid: UNTHEMED} and steering.names == {"t-1": "Cycling"}
-    assert await store.theme_edits("no-such-event") == []
+    assert await store.themes.edits("no-such-event") == []

@@ -153,7 +153,7 @@ async def test_a_worker_killed_mid_run_loses_no_theme_job(
         assert "refreshing themes" in survivor.log()
         store = Store(postgres_url)
         try:
-            latest = await store.latest_themes(fac_s.event["id"])
+            latest = await store.themes.latest(fac_s.event["id"])
         finally:
             await store.close()
         assert latest is not None and acked <= _covered(latest)
