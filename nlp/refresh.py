@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .identity import LineageEvent
@@ -73,38 +73,80 @@ def note_input(record: NoteRecord) -> NoteInput:
     )
 
 
+# A note is read again if it changed this long before the last read: a write stamped by
+# another process (or machine) commits a little after its stamp.
+READ_OVERLAP = timedelta(seconds=10)
+# Every so many runs an event's notes are all read again, whatever the stamps say.
+FULL_READ_EVERY = 30
+
+
+@dataclass(frozen=True)
+class NoteReading:
+    """Notes read from the store: all of an event's live notes (`complete`), or those
+    written since some moment, with the ids of notes deleted since then."""
+
+    records: Sequence[NoteRecord]
+    read_at: datetime
+    complete: bool = True
+    deleted: Sequence[str] = ()
+
+
 class NoteLedger:
     """The server's record of what it sent the host for one event."""
 
     def __init__(self) -> None:
         self._sent: dict[str, tuple[str, str]] = {}
+        self._read_at: datetime | None = None
+        self._partial_reads = 0
         self._token = 0
         self._acked = -1  # the token of the last request the host applied
+        self._pending: tuple[dict[str, tuple[str, str]], datetime, bool] | None = None
+
+    def since(self) -> datetime | None:
+        """Where the next read may start; None when it must read every note."""
+        if self._read_at is None or self._partial_reads >= FULL_READ_EVERY:
+            return None
+        return self._read_at - READ_OVERLAP
 
     def request(
         self,
         event_id: str,
-        records: Sequence[NoteRecord],
+        reading: NoteReading,
         previous_version: int | None,
         steering: Steering | None,
         *,
         full: bool = False,
         previous_text: str | None = None,
     ) -> RunRequest:
-        """The request bringing the host from the last applied state to `records`.
+        """The request bringing the host from the last applied state to what was read.
 
-        Runs in a thread: it walks every note of the event once, in small steps.
+        Runs in a thread: after a complete read it walks every note of the event once.
         """
+        if full and not reading.complete:
+            raise ValueError("a full request needs every note")
         self._token += 1
         upserts: list[NoteInput] = []
-        current: dict[str, tuple[str, str]] = {}
-        for record in records:
-            key = (record.text, record.room_id)
-            current[record.id] = key
-            if full or self._sent.get(record.id) != key:
-                upserts.append(note_input(record))
-        removed = () if full else tuple(k for k in self._sent if k not in current)
-        self._pending = current
+        removed: tuple[str, ...] = ()
+        if reading.complete:
+            current: dict[str, tuple[str, str]] = {}
+            for record in reading.records:
+                key = (record.text, record.room_id)
+                current[record.id] = key
+                if full or self._sent.get(record.id) != key:
+                    upserts.append(note_input(record))
+            if not full:
+                removed = tuple(k for k in self._sent if k not in current)
+        else:
+            current = dict(self._sent)
+            for record in reading.records:
+                key = (record.text, record.room_id)
+                if current.get(record.id) != key:
+                    current[record.id] = key
+                    upserts.append(note_input(record))
+            removed = tuple(k for k in dict.fromkeys(reading.deleted) if k in current)
+            for gone in removed:
+                del current[gone]
+        self._pending = (current, reading.read_at, reading.complete)
         return RunRequest(
             event_id=event_id,
             token=self._token,
@@ -119,8 +161,9 @@ class NoteLedger:
 
     def applied(self, request: RunRequest) -> None:
         """The host took `request`: the next one is relative to it."""
-        if request.token == self._token:
-            self._sent = self._pending
+        if request.token == self._token and self._pending is not None:
+            self._sent, self._read_at, complete = self._pending
+            self._partial_reads = 0 if complete else self._partial_reads + 1
             self._acked = request.token
 
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from .debounce import Debouncer
 from .incremental import Placement
-from .refresh import NoteLedger, NoteRecord
+from .refresh import NoteLedger, NoteReading, NoteRecord
 from .runner import Runner
 from .steering import Edit, Steering, fold
 from .themes import NoteInput, ThemeSet
@@ -33,6 +33,10 @@ log = logging.getLogger("tablee.worker")
 
 class ThemeStore(Protocol):
     async def notes(self, event_id: str) -> Sequence[NoteRecord]: ...
+
+    async def changed_notes(
+        self, event_id: str, since: datetime
+    ) -> tuple[Sequence[NoteRecord], Sequence[str]]: ...
 
     async def edits(self, event_id: str) -> Sequence[Edit]: ...
 
@@ -142,21 +146,22 @@ class ThemeWorker:
         if not self._ready_ok:
             return None
         state = self._events.setdefault(event_id, _EventState())
-        read_at = datetime.now(UTC)
-        records = await self._store.notes(event_id)
+        ledger = state.ledger
+        reading = await self._read(event_id, ledger.since())
         stored = await self._store.version(event_id)
         steering = await self.steering(event_id)
-        ledger = state.ledger
-        request = await asyncio.to_thread(ledger.request, event_id, records, stored, steering)
+        request = await asyncio.to_thread(ledger.request, event_id, reading, stored, steering)
         output = await self._runner.refresh(request)
         if output is None:
             # The runner holds other notes or themes (it restarted, or another worker
             # stored newer themes): send everything once.
+            if not reading.complete:
+                reading = await self._read(event_id, None)
             previous = await self._store.latest_text(event_id)
             request = await asyncio.to_thread(
                 ledger.request,
                 event_id,
-                records,
+                reading,
                 stored,
                 steering,
                 full=True,
@@ -169,13 +174,22 @@ class ThemeWorker:
         state.text, state.decoded = output.text, None
         state.runs += 1
         self.last_timings = output.timings
-        if not await self._store.save(event_id, output.version, output.text, read_at):
+        if not await self._store.save(event_id, output.version, output.text, reading.read_at):
             log.info(
                 "themes v%d of %s were saved by another worker first", output.version, event_id
             )
             return None
         await self._publish(event_id, output.text)
         return output.text
+
+    async def _read(self, event_id: str, since: datetime | None) -> NoteReading:
+        """The event's notes, or only those written since `since`: a large event's rows
+        are tens of thousands of objects for the server's process to build and collect."""
+        read_at = datetime.now(UTC)
+        if since is None:
+            return NoteReading(await self._store.notes(event_id), read_at)
+        records, deleted = await self._store.changed_notes(event_id, since)
+        return NoteReading(records, read_at, complete=False, deleted=deleted)
 
     async def steering(self, event_id: str) -> Steering:
         """The facilitators' edits of this event, as constraints for the next run."""

@@ -4,11 +4,23 @@ workers store, and the facilitators' edits that steer every later run."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Connection, Text, cast, delete, func, insert, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,14 +55,47 @@ class ThemeRecords:
 
         def read(c: Connection) -> list[NoteForThemes]:
             rows = c.execute(
-                select(NoteRow.id, NoteRow.text, NoteRow.room_id, NoteRow.created_at)
+                select(*_NOTE_COLUMNS)
                 .where(NoteRow.event_id == event_id, NoteRow.deleted_at.is_(None))
                 .order_by(NoteRow.created_at, NoteRow.id)
             )
-            return [
-                NoteForThemes(str(r[0]), str(r[1]), str(r[2]), as_utc(r[3]) if r[3] else None)
-                for r in rows
-            ]
+            return [_note_for_themes(r) for r in rows]
+
+        return await self._store.bulk_read(read)
+
+    async def changed_notes(
+        self, event_id: str, since: datetime
+    ) -> tuple[list[NoteForThemes], list[str]]:
+        """Notes of the event written after `since`: the live ones, and the ids of those
+        deleted."""
+
+        def read(c: Connection) -> tuple[list[NoteForThemes], list[str]]:
+            rows = c.execute(
+                select(
+                    NoteRow.id,
+                    NoteRow.text,
+                    NoteRow.room_id,
+                    NoteRow.created_at,
+                    NoteRow.deleted_at,
+                )
+                .where(
+                    NoteRow.event_id == event_id,
+                    or_(NoteRow.updated_at > since, NoteRow.deleted_at > since),
+                )
+                .order_by(NoteRow.created_at, NoteRow.id)
+            )
+            live: list[NoteForThemes] = []
+            deleted: list[str] = []
+            for r in rows:
+                if r[4] is not None:
+                    deleted.append(str(r[0]))
+                else:
+                    live.append(
+                        NoteForThemes(
+                            str(r[0]), str(r[1]), str(r[2]), as_utc(r[3]) if r[3] else None
+                        )
+                    )
+            return live, deleted
 
         return await self._store.bulk_read(read)
 
@@ -162,6 +207,16 @@ class ThemeRecords:
             s.add(row)
             await s.flush()
             return int(row.id)
+
+
+_NOTE_COLUMNS = (NoteRow.id, NoteRow.text, NoteRow.room_id, NoteRow.created_at)
+
+
+def _note_for_themes(row: Sequence[Any]) -> NoteForThemes:
+    note_id, text, room_id, created = row[0], row[1], row[2], row[3]
+    return NoteForThemes(
+        str(note_id), str(text), str(room_id), as_utc(created) if created else None
+    )
 
 
 def _json_text(c: Connection, raw: str) -> ColumnElement[Any]:

@@ -111,6 +111,22 @@ async def test_edit_delete_like_bump_the_room_seq(store: Store) -> None:
     assert await store.themes.notes(room.event_id) == []
 
 
+async def test_the_themes_read_what_changed_since_a_moment(store: Store) -> None:
+    room, (a, _) = await _seat(store)
+    ids = [str(uuid.uuid4()) for _ in range(4)]
+    for i, nid in enumerate(ids[:3]):
+        await store.post_note(a, room, nid, f"note {i}")
+    since = _now()
+    assert await store.themes.changed_notes(room.event_id, since) == ([], [])
+    await store.edit_note(room, ids[0], "note 0, edited")
+    await store.delete_note(room, ids[1])
+    await store.post_note(a, room, ids[3], "note 3")
+    live, deleted = await store.themes.changed_notes(room.event_id, since)
+    assert [(n.id, n.text) for n in live] == [(ids[0], "note 0, edited"), (ids[3], "note 3")]
+    assert deleted == [ids[1]]
+    assert {n.id for n in await store.themes.notes(room.event_id)} == {ids[0], ids[2], ids[3]}
+
+
 async def test_seating_respects_capacity_under_concurrency(store: Store) -> None:
     event, rooms = await store.create_event("Cafe", "hash", [("A", 3), ("B", 3)])
     results = await asyncio.gather(

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nlp.factory import make_pipeline
-from nlp.refresh import NoteLedger, RunOutput, RunRequest
+from nlp.refresh import (
+    FULL_READ_EVERY,
+    READ_OVERLAP,
+    NoteLedger,
+    NoteReading,
+    RunOutput,
+    RunRequest,
+)
 from nlp.runner import PipelineHost
 from tests.topics import BIKES, MEALS, TREES
 
@@ -28,10 +35,17 @@ def _records(texts: list[str], prefix: str, start: int = 0) -> list[Rec]:
     ]
 
 
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+def _all(records: list[Rec]) -> NoteReading:
+    return NoteReading(records, NOW)
+
+
 def _run(
     host: PipelineHost, ledger: NoteLedger, records: list[Rec], stored: int | None
 ) -> RunOutput:
-    request = ledger.request("e", records, stored, None)
+    request = ledger.request("e", _all(records), stored, None)
     output = host.refresh(request)
     assert output is not None
     ledger.applied(request)
@@ -46,7 +60,7 @@ def test_the_second_run_sends_only_the_new_edited_and_removed_notes() -> None:
 
     edited = Rec(records[0].id, "shaded benches by the river", "r0", records[0].created_at)
     later = [edited, *records[2:], *_records(TREES, "t", start=1000)]
-    request = ledger.request("e", later, first.version, None)
+    request = ledger.request("e", _all(later), first.version, None)
     assert not request.full and request.previous_text is None
     assert [n.id for n in request.upserts] == [edited.id, *(f"t{i}" for i in range(len(TREES)))]
     assert request.removed == (records[1].id,)
@@ -70,8 +84,10 @@ def test_a_host_that_lost_its_notes_declines_and_a_full_request_rebuilds_it() ->
     first = _run(host, ledger, records, None)
 
     restarted = PipelineHost(make_pipeline("hashing"))  # a child process that was replaced
-    assert restarted.refresh(ledger.request("e", records, first.version, None)) is None
-    full = ledger.request("e", records, first.version, None, full=True, previous_text=first.text)
+    assert restarted.refresh(ledger.request("e", _all(records), first.version, None)) is None
+    full = ledger.request(
+        "e", _all(records), first.version, None, full=True, previous_text=first.text
+    )
     assert full.full and len(full.upserts) == len(records)
     again = restarted.refresh(full)
     assert again is not None
@@ -104,7 +120,7 @@ def test_themes_stored_by_someone_else_make_the_host_decline() -> None:
     first = _run(host, ledger, records, None)
     # Another worker stored a newer version: the host's own last themes are not the
     # previous ones, and it must be sent them.
-    assert host.refresh(ledger.request("e", records, first.version + 1, None)) is None
+    assert host.refresh(ledger.request("e", _all(records), first.version + 1, None)) is None
 
 
 def test_a_request_the_host_did_not_confirm_is_sent_again() -> None:
@@ -112,7 +128,37 @@ def test_a_request_the_host_did_not_confirm_is_sent_again() -> None:
     records = _records(BIKES, "n")
     first = _run(host, ledger, records, None)
     more = [*records, *_records(MEALS, "m", start=1000)]
-    lost = ledger.request("e", more, first.version, None)  # never reaches the host
-    retry = ledger.request("e", more, first.version, None)
+    lost = ledger.request("e", _all(more), first.version, None)  # never reaches the host
+    retry = ledger.request("e", _all(more), first.version, None)
     assert {n.id for n in retry.upserts} == {n.id for n in lost.upserts} != set()
     assert host.refresh(retry) is not None
+
+
+def test_a_read_of_what_changed_sends_the_same_as_a_read_of_everything() -> None:
+    records = _records(BIKES + MEALS, "n")
+    ledger = NoteLedger()
+    assert ledger.since() is None  # nothing read yet: every note
+    first = ledger.request("e", _all(records), None, None)
+    ledger.applied(first)
+    assert ledger.since() == NOW - READ_OVERLAP
+
+    edited = Rec(records[0].id, "shaded benches by the river", "r0", records[0].created_at)
+    new = _records(TREES, "t", start=1000)
+    # A partial read overlaps the last one: unchanged notes come back and are not sent.
+    changed = NoteReading([records[3], edited, *new], NOW, complete=False, deleted=[records[1].id])
+    twin = NoteLedger()
+    twin.applied(twin.request("e", _all(records), None, None))
+    everything = [edited, records[2], *records[3:], *new]
+    partial = ledger.request("e", changed, 1, None)
+    whole = twin.request("e", _all([r for r in everything if r.id != records[1].id]), 1, None)
+    assert {n.id for n in partial.upserts} == {n.id for n in whole.upserts}
+    assert partial.removed == whole.removed == (records[1].id,)
+
+
+def test_every_so_many_partial_reads_the_next_read_is_complete() -> None:
+    ledger = NoteLedger()
+    ledger.applied(ledger.request("e", _all(_records(BIKES, "n")), None, None))
+    for _ in range(FULL_READ_EVERY):
+        assert ledger.since() is not None
+        ledger.applied(ledger.request("e", NoteReading([], NOW, complete=False), 1, None))
+    assert ledger.since() is None
