@@ -295,9 +295,23 @@ def _child_init(model: str) -> None:
     # should prefer the server's event loop, which is fanning out notes meanwhile.
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="tablee-parent-watch", daemon=True
+    ).start()
 
     _child_host = PipelineHost(make_pipeline(model))
     _child_runs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-themes")
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A server killed outright (kill -9, out of memory) must not leave its model process
+    behind: hundreds of megabytes, and a core while a run finishes."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(0)
+
+
+_PARENT_POLL_SECONDS = 1.0
 
 
 def _child_ready() -> bool:
