@@ -97,14 +97,14 @@ class Connection:
         self.channels: set[str] = set()
         self.dropped = False
         self._socket = socket
-        self._backlog: deque[str] = deque()
+        self._backlog: deque[str] | None = None  # made when a send first has to wait
         self._writer: asyncio.Task[None] | None = None
         self._gone = False  # the socket failed: the receive loop is seeing the disconnect
 
     @property
     def waiting(self) -> int:
         """Frames held back because the socket is not keeping up."""
-        return len(self._backlog)
+        return len(self._backlog) if self._backlog is not None else 0
 
     @property
     def flushed(self) -> bool:
@@ -114,10 +114,13 @@ class Connection:
         if self.dropped or self._gone:
             return False
         if self._writer is not None:
-            if len(self._backlog) >= self.queue_size:
+            backlog = self._backlog
+            if backlog is None:
+                backlog = self._backlog = deque()
+            if len(backlog) >= self.queue_size:
                 self._drop()
                 return False
-            self._backlog.append(frame)
+            backlog.append(frame)
             return True
         send = self._socket.send_text(frame)
         try:
@@ -146,18 +149,18 @@ class Connection:
             raise
         except Exception:
             self._gone = True
-            self._backlog.clear()
         finally:
             self._writer = None
+            self._backlog = None
 
     def _drop(self) -> None:
         self.dropped = True
-        self._backlog.clear()  # the writer closes the socket once its current send is done
+        self._backlog = None  # the writer closes the socket once its current send is done
 
     async def close(self) -> None:
         """Stop writing: the socket is going away."""
         self._gone = True
-        self._backlog.clear()
+        self._backlog = None
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.cancel()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -122,6 +124,48 @@ class _Strikes:
         return self.count > self.limit
 
 
+class _Inbox:
+    """Requests read but not yet handled, and the task that handles them in order.
+
+    The task runs only while requests wait, so an idle connection holds neither a task nor a
+    queue; a thousand of them add up.
+    """
+
+    __slots__ = ("_handle", "_items", "_task", "stopped")
+
+    def __init__(self, handle: Callable[[protocol.ClientMessage], Awaitable[bool]]) -> None:
+        self._handle = handle
+        self._items: list[protocol.ClientMessage] = []
+        self._task: asyncio.Task[None] | None = None
+        self.stopped = False  # a handler closed the socket
+
+    def put(self, msg: protocol.ClientMessage) -> bool:
+        if len(self._items) >= INBOX_FRAMES:
+            return False
+        self._items.append(msg)
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain())
+        return True
+
+    async def _drain(self) -> None:
+        try:
+            while self._items and not self.stopped:
+                if not await self._handle(self._items.pop(0)):
+                    self.stopped = True
+        finally:
+            self._task = None
+
+    async def finish(self, grace: float) -> None:
+        """Let the requests already read be handled: a write that has begun gets published."""
+        task = self._task
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(task, grace)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            task.cancel()
+
+
 async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> None:
     """Read frames without waiting for their handling.
 
@@ -131,10 +175,9 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
     settings = ctx.settings
     bucket = TokenBucket(settings.rate_per_second, settings.rate_burst)
     strikes = _Strikes(settings.max_bad_frames)
-    inbox: asyncio.Queue[protocol.ClientMessage | None] = asyncio.Queue(INBOX_FRAMES)
-    handler = asyncio.create_task(_handle_inbox(websocket, ctx, conn, inbox, strikes))
+    inbox = _Inbox(functools.partial(_handle, websocket, ctx, conn, strikes))
     try:
-        while not handler.done():
+        while not inbox.stopped:
             try:
                 message = await websocket.receive()
             except (WebSocketDisconnect, RuntimeError):
@@ -152,9 +195,7 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
                     raise ProtocolError(
                         ErrorCode.RATE_LIMITED, "too many messages; slow down", msg.ref
                     )
-                try:
-                    inbox.put_nowait(msg)
-                except asyncio.QueueFull:
+                if not inbox.put(msg):
                     # The server is behind, not the client at fault: refuse without a strike.
                     conn.offer(
                         protocol.error_frame(
@@ -176,40 +217,33 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
             if conn.dropped:
                 return
     finally:
-        # Let a write that has begun finish and be published, so nobody misses it.
-        with contextlib.suppress(asyncio.QueueFull):
-            inbox.put_nowait(None)
-        try:
-            await asyncio.wait_for(handler, HANDLER_GRACE)
-        except (TimeoutError, asyncio.CancelledError, Exception):
-            handler.cancel()
+        await inbox.finish(HANDLER_GRACE)
 
 
-async def _handle_inbox(
+async def _handle(
     websocket: WebSocket,
     ctx: AppContext,
     conn: Connection,
-    inbox: asyncio.Queue[protocol.ClientMessage | None],
     strikes: _Strikes,
-) -> None:
-    while (msg := await inbox.get()) is not None:
-        try:
-            await HANDLERS[msg.type](ctx, conn, msg)
-        except ProtocolError as exc:
-            exc.ref = msg.ref
-            conn.offer(protocol.error_frame(exc))
-            if strikes.over(exc.code):
-                await _close_after_flush(websocket, conn, CLOSE_POLICY, "too many bad frames")
-                return
-        except Exception:
-            log.exception("handler failed for %s", msg.type)
-            conn.offer(
-                protocol.error_frame(
-                    ProtocolError(
-                        ErrorCode.INTERNAL, "the server failed; nothing was written", msg.ref
-                    )
-                )
+    msg: protocol.ClientMessage,
+) -> bool:
+    """Handle one request; False once the socket is being closed for abuse."""
+    try:
+        await HANDLERS[msg.type](ctx, conn, msg)
+    except ProtocolError as exc:
+        exc.ref = msg.ref
+        conn.offer(protocol.error_frame(exc))
+        if strikes.over(exc.code):
+            await _close_after_flush(websocket, conn, CLOSE_POLICY, "too many bad frames")
+            return False
+    except Exception:
+        log.exception("handler failed for %s", msg.type)
+        conn.offer(
+            protocol.error_frame(
+                ProtocolError(ErrorCode.INTERNAL, "the server failed; nothing was written", msg.ref)
             )
+        )
+    return True
 
 
 async def _close_after_flush(
