@@ -14,6 +14,10 @@ One server with the packaged MiniLM model and its theme worker in process, as de
    nothing else runs. Room delivery p50/p99 of both, their ratio, and how long each full
    re-clustering of the large event took, as its snapshots say.
 
+With `--production` the same runs use the production topology instead: the server on
+PostgreSQL and Redis with `TABLEE_WORKER=external`, and one `tablee worker` process (at nice
+10, as the in-process model's child runs) making the themes.
+
 Texts are stackoverflow titles, shuffled with seed 0. Times depend on the machine and on
 whatever else runs on it: compare within a run. `bench/themes.py` prints these figures in
 its table.
@@ -25,15 +29,17 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,14 +84,95 @@ def texts(data: Path, seed: int = 0) -> list[str]:
     return rows
 
 
+@dataclass(frozen=True)
+class Topology:
+    """Where the server keeps its data and who makes the themes."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    database_url: str | None = None  # None: the server's own SQLite file
+    worker: bool = False  # a `tablee worker` process next to the server
+
+    @property
+    def name(self) -> str:
+        return "PostgreSQL + Redis, tablee worker" if self.worker else "one process, SQLite"
+
+
 @contextmanager
-def served(directory: Path, model: str = "") -> Iterator[LiveServer]:
-    server = LiveServer(directory, {**SERVER_ENV, "TABLEE_EMBEDDING_MODEL": model}, "board")
+def production(postgres: str, redis: str) -> Iterator[Topology]:
+    """A fresh PostgreSQL database and Redis streams of this run's own, removed afterwards."""
+    import asyncpg
+    import redis as redis_sync
+
+    name = f"tablee_board_{uuid.uuid4().hex[:8]}"
+    admin = postgres.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    streams = {
+        "TABLEE_JOBS_STREAM": f"{name}:jobs",
+        "TABLEE_PLACEMENT_STREAM": f"{name}:place",
+    }
+    url = f"{postgres.rpartition('/')[0]}/{name}"
+    try:
+        yield Topology(
+            env={
+                "TABLEE_DATABASE_URL": url,
+                "TABLEE_BROKER_URL": redis,
+                "TABLEE_WORKER": "external",
+                "TABLEE_SECRET_KEY": uuid.uuid4().hex,
+                **streams,
+            },
+            database_url=url,
+            worker=True,
+        )
+    finally:
+        client = redis_sync.Redis.from_url(redis)
+        client.delete(*streams.values())
+        client.close()
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def served(
+    directory: Path, model: str = "", topology: Topology | None = None
+) -> Iterator[LiveServer]:
+    topology = topology or Topology()
+    env = {**SERVER_ENV, "TABLEE_EMBEDDING_MODEL": model, **topology.env}
+    worker: subprocess.Popen[bytes] | None = None
+    if topology.worker:
+        log = (directory / "worker.log").open("wb")
+        worker = subprocess.Popen(
+            ["nice", "-n", "10", sys.executable, "-m", "server.cli", "worker"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(directory, env, "board")
     try:
         server.wait_ready(300, themes=True)
+        if worker is not None:
+            _wait_for_line(directory / "worker.log", "ready", worker, 300)
         yield server
     finally:
         server.stop()
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+
+
+def _wait_for_line(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not get ready:\n{path.read_text()[-2000:]}")
+        time.sleep(0.2)
 
 
 def say(message: str) -> None:
@@ -392,15 +479,18 @@ async def measure(
     skip_board: bool = False,
     skip_recluster: bool = False,
     model: str = "",
+    topology: Topology | None = None,
 ) -> BoardFigures:
     lines = texts(data)
     seeded: Seeded | None = None
+    topology = topology or Topology()
+    say(f"topology: {topology.name}")
+    database_url = topology.database_url or f"sqlite+aiosqlite:///{directory / 'board.db'}"
+    await upgrade_async(database_url)
     if not skip_recluster:
-        database_url = f"sqlite+aiosqlite:///{directory / 'board.db'}"  # where `served` looks
         say(f"writing an event of {big} notes into {database_url}")
-        await upgrade_async(database_url)
         seeded = await seed(database_url, lines, big)
-    with served(directory, model) as server:
+    with served(directory, model, topology) as server:
         board = (
             None if skip_board else await note_to_board(server.url, lines, preload, rate, seconds)
         )
@@ -492,8 +582,17 @@ def main() -> int:
     parser.add_argument(
         "--model", default="", help="embedding model (default: the packaged MiniLM; 'hashing')"
     )
+    parser.add_argument(
+        "--production", action="store_true", help="PostgreSQL + Redis + a tablee worker process"
+    )
+    parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="tablee-board-") as tmp:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="tablee-board-"))
+        topology = (
+            stack.enter_context(production(args.postgres, args.redis)) if args.production else None
+        )
         figures = asyncio.run(
             measure(
                 args.data,
@@ -506,6 +605,7 @@ def main() -> int:
                 skip_board=args.skip_board,
                 skip_recluster=args.skip_recluster,
                 model=args.model,
+                topology=topology,
             )
         )
     print("| figure | value | goal |")
