@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from . import agenda as rules
-from . import protocol
+from . import event_messages, protocol
 from .agenda import Agenda, Effect, Step
 from .assignment import STRATEGIES, Strategy
 from .context import AppContext
@@ -96,7 +96,7 @@ async def event_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
     conn.offer(protocol.ack_frame(msg.ref, payload))
 
 
-def _steps_from(agenda: Agenda, given: list[protocol.StepIn]) -> list[Step]:
+def _steps_from(agenda: Agenda, given: list[event_messages.StepIn]) -> list[Step]:
     known = {s.id for s in agenda.steps}
     steps = []
     for s in given:
@@ -119,7 +119,7 @@ def _steps_from(agenda: Agenda, given: list[protocol.StepIn]) -> list[Step]:
 
 async def agenda_set(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.AgendaSet)
+    assert isinstance(p, event_messages.AgendaSet)
     check_staff(conn.participant, "change the agenda")
 
     def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
@@ -130,7 +130,7 @@ async def agenda_set(ctx: AppContext, conn: Connection, msg: ClientMessage) -> N
 
 async def agenda_load(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.AgendaLoad)
+    assert isinstance(p, event_messages.AgendaLoad)
     check_staff(conn.participant, "load a template")
     _ack(conn, msg, await load_template(ctx, conn.participant.event_id, p.template))
 
@@ -158,7 +158,7 @@ async def load_template(ctx: AppContext, event_id: str, name: str) -> Agenda:
 
 async def step_start(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.StepStart)
+    assert isinstance(p, event_messages.StepStart)
     check_staff(conn.participant, "start a step")
     event_id = conn.participant.event_id
     step = (await load_agenda(ctx.store, event_id)).step(p.step)
@@ -194,7 +194,7 @@ async def step_resume(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
 
 async def step_adjust(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.StepAdjust)
+    assert isinstance(p, event_messages.StepAdjust)
     check_staff(conn.participant, "change a step's time")
 
     def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
@@ -206,7 +206,7 @@ async def step_adjust(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
 
 async def step_end(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.StepEnd)
+    assert isinstance(p, event_messages.StepEnd)
     check_staff(conn.participant, "end a step")
 
     def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
@@ -218,7 +218,7 @@ async def step_end(ctx: AppContext, conn: Connection, msg: ClientMessage) -> Non
 
 async def seating_set(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.SeatingSet)
+    assert isinstance(p, event_messages.SeatingSet)
     check_staff(conn.participant, "open or close free seating")
     agenda = await change_agenda(
         ctx,

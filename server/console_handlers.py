@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from . import protocol
+from . import event_messages, protocol
 from .context import AppContext
 from .event_fanout import publish_help
 from .facilitation import check_can_raise_help, check_room_of_event
@@ -39,7 +39,7 @@ async def console_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -
 
 async def broadcast_send(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.BroadcastSend)
+    assert isinstance(p, event_messages.BroadcastSend)
     check_staff(conn.participant, "broadcast")
     me = conn.participant
     room_id = None
@@ -54,7 +54,7 @@ async def broadcast_send(ctx: AppContext, conn: Connection, msg: ClientMessage) 
 
 async def help_raise(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.HelpRaise)
+    assert isinstance(p, event_messages.HelpRaise)
     room = check_room_of_event(conn.participant, await ctx.room(p.room))
     check_can_raise_help(conn.participant, room)
     raised = await raise_help(ctx.store, conn.participant, room.id, p.text)
@@ -64,7 +64,7 @@ async def help_raise(ctx: AppContext, conn: Connection, msg: ClientMessage) -> N
 
 async def help_resolve(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.RoomRef)
+    assert isinstance(p, event_messages.RoomRef)
     check_staff(conn.participant, "mark help as handled")
     room = check_room_of_event(conn.participant, await ctx.room(p.room))
     resolved = await resolve_help(ctx.store, room.id, conn.participant)

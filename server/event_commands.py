@@ -8,8 +8,9 @@ from . import agenda_handlers as agenda
 from . import console_handlers as console
 from . import seating_handlers as seating
 from .context import AppContext
+from .event_messages import EVENT_CLIENT_TYPES
 from .hub import Connection
-from .protocol import EVENT_CLIENT_TYPES, ClientMessage
+from .protocol import ClientMessage
 
 EventHandler = Callable[[AppContext, Connection, ClientMessage], Awaitable[None]]
 

@@ -18,7 +18,8 @@ from .auth import check_secret, hash_secret, new_secret
 from .context import AppContext
 from .event_fanout import publish_people
 from .observe import metrics
-from .protocol import PSEUDONYM_MAX_CHARS, ROOM_NAME_MAX_CHARS, ErrorCode, ProtocolError, Role
+from .payload import ROOM_NAME_MAX_CHARS
+from .protocol import PSEUDONYM_MAX_CHARS, ErrorCode, ProtocolError, Role
 from .rooms import Event, Participant, clean_pseudonym, default_room_names, normalise_join_code
 from .ws import websocket_endpoint
 

@@ -21,9 +21,12 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
     field_validator,
 )
+
+from .event_messages import EVENT_CLIENT_TYPES, EVENT_SERVER_TYPES, EventPayload
+from .payload import ROOM_NAME_MAX_CHARS, Empty, Id, Payload, clean_text
+from .theme_messages import THEME_CLIENT_TYPES, THEME_SERVER_TYPES, ThemePayload
 
 VERSION = 1
 SUBPROTOCOL = "tablee.v1"
@@ -31,9 +34,6 @@ TOKEN_SUBPROTOCOL_PREFIX = "token."
 MAX_FRAME_BYTES = 64 * 1024
 NOTE_MAX_CHARS = 500
 PSEUDONYM_MAX_CHARS = 40
-ROOM_NAME_MAX_CHARS = 60
-
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class ErrorCode:
@@ -67,35 +67,27 @@ class ProtocolError(Exception):
         self.details = details
 
 
-def _clean_text(value: str) -> str:
-    return value.strip()
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
-
-
-class SinceCursor(_Payload):
+class SinceCursor(Payload):
     seq: int = Field(ge=0)
     epoch: Id
 
 
-class RoomJoin(_Payload):
+class RoomJoin(Payload):
     room: Id
     since: SinceCursor | None = None
 
 
-class RoomLeave(_Payload):
+class RoomLeave(Payload):
     room: Id
 
 
-class NoteText(_Payload):
+class NoteText(Payload):
     text: str
 
     @field_validator("text")
     @classmethod
     def _text_bounds(cls, value: str) -> str:
-        value = _clean_text(value)
+        value = clean_text(value)
         if not value:
             raise ValueError("text is empty")
         if len(value) > NOTE_MAX_CHARS:
@@ -113,228 +105,16 @@ class NoteEdit(NoteText):
     id: uuid.UUID
 
 
-class NoteRef(_Payload):
+class NoteRef(Payload):
     room: Id
     id: uuid.UUID
 
 
-class RoomCreate(_Payload):
+class RoomCreate(Payload):
     name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ROOM_NAME_MAX_CHARS)
     ]
     capacity: int = Field(default=8, ge=1, le=500)
-
-
-class Empty(_Payload):
-    pass
-
-
-# Running an event: agenda and timers, seating, broadcasts, help, open space ---------------
-
-TITLE_MAX_CHARS = 120
-PROMPT_MAX_CHARS = 1000
-BROADCAST_MAX_CHARS = 300
-HELP_MAX_CHARS = 200
-MAX_STEP_SECONDS = 6 * 3600
-
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
-]
-RoomName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ROOM_NAME_MAX_CHARS)
-]
-
-
-class StepIn(_Payload):
-    id: Id | None = None  # an existing step's id keeps it (and its notes' link to it)
-    title: Title
-    prompt: Annotated[
-        str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS)
-    ] = ""
-    mode: Literal["plenary", "breakouts"] = "breakouts"
-    duration: int = Field(default=0, ge=0, le=MAX_STEP_SECONDS)
-    assign: Literal["keep", "random", "balanced", "reshuffle", "self_select"] = "keep"
-    recall: bool = True
-    topics: bool = False
-
-
-class AgendaSet(_Payload):
-    steps: list[StepIn] = Field(max_length=50)
-
-
-class AgendaLoad(_Payload):
-    template: Id
-
-
-class StepStart(_Payload):
-    step: Id
-
-
-class StepAdjust(_Payload):
-    seconds: int = Field(ge=-MAX_STEP_SECONDS, le=MAX_STEP_SECONDS)
-
-    @field_validator("seconds")
-    @classmethod
-    def _not_zero(cls, value: int) -> int:
-        if value == 0:
-            raise ValueError("seconds must not be 0")
-        return value
-
-
-class StepEnd(_Payload):
-    recall: bool | None = None  # absent: what the step is configured to do
-
-
-class BroadcastSend(_Payload):
-    text: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BROADCAST_MAX_CHARS)
-    ]
-    room: Id | None = None  # absent: every room
-
-
-class HelpRaise(_Payload):
-    room: Id
-    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=HELP_MAX_CHARS)] = ""
-
-
-class RoomRef(_Payload):
-    room: Id
-
-
-class PeopleMove(_Payload):
-    participant: Id
-    room: Id
-
-
-class PeopleRole(_Payload):
-    participant: Id
-    role: Literal["participant", "table_host"]
-
-
-class RoomsAssign(_Payload):
-    strategy: Literal["random", "balanced", "reshuffle"]
-    groups: list[Annotated[list[Id], Field(min_length=1, max_length=500)]] = Field(
-        default_factory=list, max_length=500
-    )
-
-
-class SeatingSet(_Payload):
-    free: bool
-
-
-class TopicPropose(_Payload):
-    title: RoomName
-
-
-class TopicDecide(_Payload):
-    topic: Id
-    accept: bool
-    capacity: int = Field(default=20, ge=1, le=500)
-
-
-EventPayload = (
-    AgendaSet
-    | AgendaLoad
-    | StepStart
-    | StepAdjust
-    | StepEnd
-    | BroadcastSend
-    | HelpRaise
-    | RoomRef
-    | PeopleMove
-    | PeopleRole
-    | RoomsAssign
-    | SeatingSet
-    | TopicPropose
-    | TopicDecide
-)
-
-EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
-    "event.watch": Empty,
-    "console.watch": Empty,
-    "agenda.set": AgendaSet,
-    "agenda.load": AgendaLoad,
-    "step.start": StepStart,
-    "step.pause": Empty,
-    "step.resume": Empty,
-    "step.adjust": StepAdjust,
-    "step.end": StepEnd,
-    "broadcast.send": BroadcastSend,
-    "help.raise": HelpRaise,
-    "help.resolve": RoomRef,
-    "people.move": PeopleMove,
-    "people.role": PeopleRole,
-    "rooms.assign": RoomsAssign,
-    "seating.set": SeatingSet,
-    "seat.choose": RoomRef,
-    "topic.propose": TopicPropose,
-    "topic.decide": TopicDecide,
-    "observer.invite": Empty,
-}
-EVENT_SERVER_TYPES = frozenset(
-    {
-        "agenda.state",
-        "step.warning",
-        "step.ended",
-        "broadcast",
-        "help.updated",
-        "moved",
-        "people.updated",
-        "topics.updated",
-    }
-)
-
-
-# Steering themes: a facilitator's edits, obeyed by every later re-clustering --------------
-
-THEME_LABEL_MAX_CHARS = 80
-ThemeLabel = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=THEME_LABEL_MAX_CHARS)
-]
-
-
-class ThemeRename(_Payload):
-    theme: Id
-    label: ThemeLabel
-
-
-class ThemeMerge(_Payload):
-    theme: Id  # absorbed
-    into: Id  # kept, with its id and label
-
-    @field_validator("into")
-    @classmethod
-    def _other_theme(cls, value: str, info: ValidationInfo) -> str:
-        if value == info.data.get("theme"):
-            raise ValueError("a theme cannot be merged into itself")
-        return value
-
-
-class ThemeRef(_Payload):
-    theme: Id
-
-
-class ThemeNote(_Payload):
-    note: uuid.UUID
-    theme: Id | None  # null: out of every theme
-
-
-class ThemeHide(_Payload):
-    theme: Id
-    hidden: bool = True
-
-
-ThemePayload = ThemeRename | ThemeMerge | ThemeRef | ThemeNote | ThemeHide
-
-THEME_CLIENT_TYPES: dict[str, type[ThemePayload]] = {
-    "themes.rename": ThemeRename,
-    "themes.merge": ThemeMerge,
-    "themes.split": ThemeRef,
-    "themes.move": ThemeNote,
-    "themes.pin": ThemeNote,
-    "themes.hide": ThemeHide,
-}
-THEME_SERVER_TYPES = frozenset({"themes.assigned", "note.similar"})
 
 
 ClientPayload = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from . import protocol
+from . import event_messages, protocol
 from .context import AppContext
 from .event_fanout import (
     apply_moves,
@@ -28,7 +28,7 @@ from .store.seating import decide_topic, move, propose_topic, seat_for_step, set
 
 async def people_move(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.PeopleMove)
+    assert isinstance(p, event_messages.PeopleMove)
     me = conn.participant
     check_staff(me, "move people")
     target = check_movable(me, await ctx.store.participant(p.participant))
@@ -42,7 +42,7 @@ async def people_move(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
 
 async def people_role(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.PeopleRole)
+    assert isinstance(p, event_messages.PeopleRole)
     me = conn.participant
     check_staff(me, "choose table hosts")
     target = check_movable(me, await ctx.store.participant(p.participant))
@@ -56,7 +56,7 @@ async def people_role(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
 
 async def rooms_assign(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.RoomsAssign)
+    assert isinstance(p, event_messages.RoomsAssign)
     me = conn.participant
     check_staff(me, "assign tables")
     agenda = await load_agenda(ctx.store, me.event_id)
@@ -70,7 +70,7 @@ async def rooms_assign(ctx: AppContext, conn: Connection, msg: ClientMessage) ->
 
 async def seat_choose(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.RoomRef)
+    assert isinstance(p, event_messages.RoomRef)
     me = conn.participant
     check_can_choose_seat(me, await load_agenda(ctx.store, me.event_id))
     room = check_room_of_event(me, await ctx.room(p.room))
@@ -82,7 +82,7 @@ async def seat_choose(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
 
 async def topic_propose(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.TopicPropose)
+    assert isinstance(p, event_messages.TopicPropose)
     me = conn.participant
     check_can_propose_topic(me, await load_agenda(ctx.store, me.event_id))
     topic = await propose_topic(ctx.store, me, p.title)
@@ -92,7 +92,7 @@ async def topic_propose(ctx: AppContext, conn: Connection, msg: ClientMessage) -
 
 async def topic_decide(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.TopicDecide)
+    assert isinstance(p, event_messages.TopicDecide)
     me = conn.participant
     check_staff(me, "accept or decline topics")
     topic, room, moved = await decide_topic(ctx.store, me.event_id, p.topic, p.accept, p.capacity)

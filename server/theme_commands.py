@@ -19,7 +19,7 @@ from typing import Any
 from nlp.identity import fresh_id
 from nlp.steering import UNTHEMED, Edit
 
-from . import protocol
+from . import protocol, theme_messages
 from .context import AppContext
 from .hub import Connection
 from .protocol import ClientMessage, ErrorCode, ProtocolError
@@ -53,7 +53,7 @@ async def _store(ctx: AppContext, conn: Connection, msg: ClientMessage, edit: Ed
 
 async def themes_rename(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.ThemeRename)
+    assert isinstance(p, theme_messages.ThemeRename)
     check_staff(conn.participant, "rename a theme")
     _theme(await _latest(ctx, conn.participant.event_id), p.theme)
     await _store(ctx, conn, msg, Edit("rename", theme_id=p.theme, label=p.label))
@@ -61,7 +61,7 @@ async def themes_rename(ctx: AppContext, conn: Connection, msg: ClientMessage) -
 
 async def themes_merge(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.ThemeMerge)
+    assert isinstance(p, theme_messages.ThemeMerge)
     check_staff(conn.participant, "merge themes")
     latest = await _latest(ctx, conn.participant.event_id)
     notes = [*_theme(latest, p.theme)["note_ids"], *_theme(latest, p.into)["note_ids"]]
@@ -71,7 +71,7 @@ async def themes_merge(ctx: AppContext, conn: Connection, msg: ClientMessage) ->
 
 async def themes_split(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.ThemeRef)
+    assert isinstance(p, theme_messages.ThemeRef)
     check_staff(conn.participant, "split a theme")
     event_id = conn.participant.event_id
     note_ids = [str(n) for n in _theme(await _latest(ctx, event_id), p.theme)["note_ids"]]
@@ -103,7 +103,7 @@ async def _theme_note(
     ctx: AppContext, conn: Connection, msg: ClientMessage, kind: str, what: str
 ) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.ThemeNote)
+    assert isinstance(p, theme_messages.ThemeNote)
     check_staff(conn.participant, what)
     note = await ctx.store.note(str(p.note))
     if note is None or (await ctx.room(note.room_id)) is None:
@@ -127,7 +127,7 @@ async def themes_pin(ctx: AppContext, conn: Connection, msg: ClientMessage) -> N
 
 async def themes_hide(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
-    assert isinstance(p, protocol.ThemeHide)
+    assert isinstance(p, theme_messages.ThemeHide)
     check_staff(conn.participant, "hide a theme")
     _theme(await _latest(ctx, conn.participant.event_id), p.theme)
     await _store(ctx, conn, msg, Edit("hide" if p.hidden else "show", theme_id=p.theme))

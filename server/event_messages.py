@@ -1,0 +1,159 @@
+"""Messages that run an event: agenda and step timers, seating, broadcasts, help, open space."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from .payload import Empty, Id, Payload, RoomName
+
+TITLE_MAX_CHARS = 120
+PROMPT_MAX_CHARS = 1000
+BROADCAST_MAX_CHARS = 300
+HELP_MAX_CHARS = 200
+MAX_STEP_SECONDS = 6 * 3600
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
+]
+
+
+class StepIn(Payload):
+    id: Id | None = None  # an existing step's id keeps it (and its notes' link to it)
+    title: Title
+    prompt: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS)
+    ] = ""
+    mode: Literal["plenary", "breakouts"] = "breakouts"
+    duration: int = Field(default=0, ge=0, le=MAX_STEP_SECONDS)
+    assign: Literal["keep", "random", "balanced", "reshuffle", "self_select"] = "keep"
+    recall: bool = True
+    topics: bool = False
+
+
+class AgendaSet(Payload):
+    steps: list[StepIn] = Field(max_length=50)
+
+
+class AgendaLoad(Payload):
+    template: Id
+
+
+class StepStart(Payload):
+    step: Id
+
+
+class StepAdjust(Payload):
+    seconds: int = Field(ge=-MAX_STEP_SECONDS, le=MAX_STEP_SECONDS)
+
+    @field_validator("seconds")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("seconds must not be 0")
+        return value
+
+
+class StepEnd(Payload):
+    recall: bool | None = None  # absent: what the step is configured to do
+
+
+class BroadcastSend(Payload):
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BROADCAST_MAX_CHARS)
+    ]
+    room: Id | None = None  # absent: every room
+
+
+class HelpRaise(Payload):
+    room: Id
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=HELP_MAX_CHARS)] = ""
+
+
+class RoomRef(Payload):
+    room: Id
+
+
+class PeopleMove(Payload):
+    participant: Id
+    room: Id
+
+
+class PeopleRole(Payload):
+    participant: Id
+    role: Literal["participant", "table_host"]
+
+
+class RoomsAssign(Payload):
+    strategy: Literal["random", "balanced", "reshuffle"]
+    groups: list[Annotated[list[Id], Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=500
+    )
+
+
+class SeatingSet(Payload):
+    free: bool
+
+
+class TopicPropose(Payload):
+    title: RoomName
+
+
+class TopicDecide(Payload):
+    topic: Id
+    accept: bool
+    capacity: int = Field(default=20, ge=1, le=500)
+
+
+EventPayload = (
+    AgendaSet
+    | AgendaLoad
+    | StepStart
+    | StepAdjust
+    | StepEnd
+    | BroadcastSend
+    | HelpRaise
+    | RoomRef
+    | PeopleMove
+    | PeopleRole
+    | RoomsAssign
+    | SeatingSet
+    | TopicPropose
+    | TopicDecide
+)
+
+EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
+    "event.watch": Empty,
+    "console.watch": Empty,
+    "agenda.set": AgendaSet,
+    "agenda.load": AgendaLoad,
+    "step.start": StepStart,
+    "step.pause": Empty,
+    "step.resume": Empty,
+    "step.adjust": StepAdjust,
+    "step.end": StepEnd,
+    "broadcast.send": BroadcastSend,
+    "help.raise": HelpRaise,
+    "help.resolve": RoomRef,
+    "people.move": PeopleMove,
+    "people.role": PeopleRole,
+    "rooms.assign": RoomsAssign,
+    "seating.set": SeatingSet,
+    "seat.choose": RoomRef,
+    "topic.propose": TopicPropose,
+    "topic.decide": TopicDecide,
+    "observer.invite": Empty,
+}
+EVENT_SERVER_TYPES = frozenset(
+    {
+        "agenda.state",
+        "step.warning",
+        "step.ended",
+        "broadcast",
+        "help.updated",
+        "moved",
+        "people.updated",
+        "topics.updated",
+    }
+)
