@@ -18,7 +18,7 @@ from .auth import check_secret, hash_secret, new_secret
 from .context import AppContext
 from .event_fanout import publish_people
 from .observe import metrics
-from .payload import ROOM_NAME_MAX_CHARS
+from .payload import RoomName
 from .protocol import PSEUDONYM_MAX_CHARS, ErrorCode, ProtocolError, Role
 from .rooms import Event, Participant, clean_pseudonym, default_room_names, normalise_join_code
 from .ws import websocket_endpoint
@@ -35,10 +35,6 @@ STATUS = {
 MAX_BODY = 16 * 1024
 M = TypeVar("M", bound=BaseModel)
 MAX_ROOMS = 200
-
-RoomName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ROOM_NAME_MAX_CHARS)
-]
 
 
 class _Body(BaseModel):

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from .event_messages import EVENT_CLIENT_TYPES, EVENT_SERVER_TYPES, EventPayload
-from .payload import ROOM_NAME_MAX_CHARS, Empty, Id, Payload, clean_text
+from .payload import Empty, Id, Payload, RoomName, clean_text
 from .theme_messages import THEME_CLIENT_TYPES, THEME_SERVER_TYPES, ThemePayload
 
 VERSION = 1
@@ -111,9 +111,7 @@ class NoteRef(Payload):
 
 
 class RoomCreate(Payload):
-    name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ROOM_NAME_MAX_CHARS)
-    ]
+    name: RoomName
     capacity: int = Field(default=8, ge=1, le=500)
 
 
