@@ -25,11 +25,20 @@ async def handler(ws: ServerConnection) -> None:
         rooms[room].discard(ws)
 
 
-async def main(port: int) -> None:
-    async with serve(handler, "127.0.0.1", port, compression=None, max_size=65536):
+async def main(port: int, keepalive: float) -> None:
+    # The same keepalive as the server it is compared with: idle sockets' pings cost CPU too.
+    async with serve(
+        handler,
+        "127.0.0.1",
+        port,
+        compression=None,
+        max_size=65536,
+        ping_interval=keepalive,
+        ping_timeout=keepalive,
+    ):
         print("READY", flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 20.0))

@@ -32,6 +32,8 @@ from tests.conftest import free_port  # noqa: E402
 POSTGRES = os.environ.get(
     "TABLEE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+# Both servers ping idle sockets this often (Tablée's default heartbeat).
+KEEPALIVE = 15.0
 REDIS = os.environ.get("TABLEE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -75,7 +77,7 @@ def pct(values: list[float], q: float) -> float:
 async def bare(participants: int, rooms: int, rate: float, seconds: float) -> dict[str, float]:
     port = free_port()
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
-        [sys.executable, str(ROOT / "bench" / "bare_server.py"), str(port)],
+        [sys.executable, str(ROOT / "bench" / "bare_server.py"), str(port), str(KEEPALIVE)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -148,6 +150,7 @@ async def tablee(
     participants: int, rooms: int, rate: float, seconds: float, procs: int, tmp: Path
 ) -> dict[str, float]:
     common = {
+        "TABLEE_HEARTBEAT_SECONDS": str(KEEPALIVE),
         "TABLEE_WORKER": "off",
         "TABLEE_LOG_LEVEL": "warning",
         "TABLEE_RATE_PER_SECOND": "100",
