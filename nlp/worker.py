@@ -59,6 +59,9 @@ class _EventState:
     decoded: dict[str, Any] | None = None
     runs: int = 0
     ledger: NoteLedger = field(default_factory=NoteLedger)
+    version: int | None = None  # of the latest themes this worker made
+    saved_at: float | None = None  # monotonic
+    unsaved: tuple[int, str, datetime] | None = None  # (version, text, notes read at)
 
 
 class ThemeWorker:
@@ -77,8 +80,14 @@ class ThemeWorker:
         debounce: float = 1.0,
         max_wait: float = 5.0,
         every_notes: int = 50,
+        store_every: float = 0.0,
     ) -> None:
         self._store = store
+        # With one worker per database (SQLite), a snapshot need not be stored on every run:
+        # facilitators get it from memory, and writing megabytes holds up the notes being
+        # posted behind it. At most one store per `store_every` seconds, and the last on close.
+        self._store_every = store_every
+        self._stores: dict[str, asyncio.Task[None]] = {}
         self._publish = publish
         self._runner = runner
         self._ready = asyncio.Event()
@@ -149,6 +158,8 @@ class ThemeWorker:
         ledger = state.ledger
         reading = await self._read(event_id, ledger.since())
         stored = await self._store.version(event_id)
+        if state.version is not None and (stored is None or state.version > stored):
+            stored = state.version  # made here and not stored yet: the runner holds it
         steering = await self.steering(event_id)
         request = await asyncio.to_thread(ledger.request, event_id, reading, stored, steering)
         output = await self._runner.refresh(request)
@@ -171,16 +182,53 @@ class ThemeWorker:
             if output is None:
                 raise RuntimeError(f"the theme runner declined a full run of {event_id}")
         ledger.applied(request)
-        state.text, state.decoded = output.text, None
+        state.text, state.decoded, state.version = output.text, None, output.version
         state.runs += 1
         self.last_timings = output.timings
+        now = time.monotonic()
+        wait = self._store_every - (now - state.saved_at) if state.saved_at is not None else 0.0
+        if self._store_every > 0 and wait > 0:
+            state.unsaved = (output.version, output.text, reading.read_at)
+            self._store_later(event_id, wait)
+            await self._publish(event_id, output.text)
+            return output.text
+        state.unsaved = None
         if not await self._store.save(event_id, output.version, output.text, reading.read_at):
             log.info(
                 "themes v%d of %s were saved by another worker first", output.version, event_id
             )
             return None
+        state.saved_at = now
         await self._publish(event_id, output.text)
         return output.text
+
+    def _store_later(self, event_id: str, delay: float) -> None:
+        """Store the event's latest themes in `delay` seconds, should no run store them first:
+        a quiet event's last themes survive a restart."""
+        if event_id in self._stores:
+            return
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay)
+                await self._flush(event_id)
+            finally:
+                self._stores.pop(event_id, None)
+
+        self._stores[event_id] = asyncio.create_task(later())
+
+    async def _flush(self, event_id: str) -> bool:
+        state = self._events.get(event_id)
+        if state is None or state.unsaved is None:
+            return False
+        version, text, read_at = state.unsaved
+        state.unsaved = None
+        state.saved_at = time.monotonic()
+        return await self._store.save(event_id, version, text, read_at)
+
+    async def flush(self) -> int:
+        """Store the themes made since each event's last store; how many were stored."""
+        return sum([await self._flush(event_id) for event_id in list(self._events)])
 
     async def _read(self, event_id: str, since: datetime | None) -> NoteReading:
         """The event's notes, or only those written since `since`: a large event's rows
@@ -217,6 +265,10 @@ class ThemeWorker:
 
     async def close(self) -> None:
         await self._debouncer.close()
+        for task in list(self._stores.values()):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self.flush()
         if self._warm_task is not None:
             self._warm_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -109,6 +109,9 @@ async def _presence_ticker(ctx: AppContext) -> None:
         await asyncio.sleep(ctx.settings.heartbeat_seconds / 2)
 
 
+SQLITE_STORE_THEMES_EVERY = 15.0  # seconds
+
+
 def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:
     from nlp.factory import FAKE_MODEL, make_pipeline
     from nlp.runner import ProcessRunner, Runner, ThreadRunner
@@ -125,6 +128,8 @@ def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:
         runner,
         debounce=settings.themes_debounce_seconds,
         max_wait=settings.themes_max_wait_seconds,
+        # SQLite: this process is the only writer, and a snapshot write holds up posts.
+        store_every=SQLITE_STORE_THEMES_EVERY if ctx.store.engine.dialect.name == "sqlite" else 0.0,
     )
 
 

@@ -16,7 +16,9 @@ from nlp.refresh import (
     RunOutput,
     RunRequest,
 )
-from nlp.runner import PipelineHost
+from nlp.runner import PipelineHost, ThreadRunner
+from nlp.steering import Edit
+from nlp.worker import ThemeWorker
 from tests.topics import BIKES, MEALS, TREES
 
 
@@ -162,3 +164,64 @@ def test_every_so_many_partial_reads_the_next_read_is_complete() -> None:
         assert ledger.since() is not None
         ledger.applied(ledger.request("e", NoteReading([], NOW, complete=False), 1, None))
     assert ledger.since() is None
+
+
+class MemoryThemes:
+    """The theme tables of a store, in memory."""
+
+    def __init__(self, records: list[Rec]) -> None:
+        self.records = records
+        self.saved: dict[int, str] = {}
+        self.complete_reads = 0
+
+    async def notes(self, event_id: str) -> list[Rec]:
+        self.complete_reads += 1
+        return list(self.records)
+
+    async def changed_notes(self, event_id: str, since: datetime) -> tuple[list[Rec], list[str]]:
+        return [r for r in self.records if r.created_at and r.created_at > since], []
+
+    async def edits(self, event_id: str) -> list[Edit]:
+        return []
+
+    async def save(
+        self, event_id: str, version: int, payload: str, notes_read_at: datetime
+    ) -> bool:
+        if version in self.saved:
+            return False
+        self.saved[version] = payload
+        return True
+
+    async def version(self, event_id: str) -> int | None:
+        return max(self.saved, default=None)
+
+    async def latest_text(self, event_id: str) -> str | None:
+        return self.saved[max(self.saved)] if self.saved else None
+
+
+async def test_with_one_worker_per_database_a_snapshot_is_stored_at_most_so_often() -> None:
+    store = MemoryThemes(_records(BIKES + MEALS, "n"))
+    published: list[str] = []
+
+    async def publish(event_id: str, text: str) -> None:
+        published.append(text)
+
+    worker = ThemeWorker(
+        store, publish, ThreadRunner(lambda: make_pipeline("hashing")), store_every=3600
+    )
+    await worker.start()
+    assert await worker.wait_ready()
+    try:
+        first = await worker.refresh("e")
+        store.records += _records(TREES, "t", start=10_000_000)
+        second = await worker.refresh("e")
+        assert first is not None and second is not None
+        assert published == [first, second]
+        # The second run went on from the first's themes, which only this worker holds.
+        assert list(store.saved) == [json.loads(first)["version"]]
+        assert json.loads(second)["version"] == json.loads(first)["version"] + 1
+        assert store.complete_reads == 1  # no runner declined, no second complete read
+        assert await worker.latest_text("e") == second
+    finally:
+        await worker.close()  # stores what is left
+    assert store.saved[json.loads(second)["version"]] == second
