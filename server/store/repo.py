@@ -14,14 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    Connection,
-    delete,
-    func,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -147,21 +140,21 @@ class Store:
         async with self.engine.connect() as conn:
             return await conn.run_sync(read)
 
-    async def bulk_write(self, write: Callable[[Connection], None]) -> None:
-        """One transaction of megabytes (a theme snapshot): on SQLite, on a thread with the
-        blocking engine, queued behind the other writers; elsewhere through the driver."""
-        writer = self._writer
-        if writer is not None and self._write_lock is not None:
+    async def write_sync(self, write: Callable[[Connection], T]) -> T:
+        """One transaction run by a blocking function: on SQLite on the writer thread with the
+        blocking engine, queued behind the other writers (one call, where aiosqlite would
+        switch threads for each statement); elsewhere through the driver's `run_sync`."""
+        writer, thread = self._writer, self._writer_thread
+        if writer is not None and thread is not None and self._write_lock is not None:
 
-            def run() -> None:
+            def run() -> T:
                 with writer.begin() as c:
-                    write(c)
+                    return write(c)
 
             async with self._write_lock:
-                await asyncio.to_thread(run)
-            return
+                return await asyncio.get_running_loop().run_in_executor(thread, run)
         async with self.engine.begin() as conn:
-            await conn.run_sync(write)
+            return await conn.run_sync(write)
 
     # events and rooms ------------------------------------------------------------------
 
@@ -320,28 +313,14 @@ class Store:
             keep_frames=self._history,
             trim_every=TRIM_EVERY,
         )
-        if self._writer is not None and self._writer_thread is not None:
-            writer = self._writer
-
-            def run() -> posting.Posted:
-                with writer.begin() as c:
-                    return post(c)
-
-            assert self._write_lock is not None
-            async with self._write_lock:
-                loop = asyncio.get_running_loop()
-                done = await loop.run_in_executor(self._writer_thread, run)
-        else:
-            try:
-                async with self.engine.begin() as c:
-                    done = await c.run_sync(lambda sync: post(sync))
-            except DBAPIError as exc:
-                # A pooled connection the database dropped (a restart): SQLAlchemy has now
-                # renewed the pool, and the note's own id makes a second try safe.
-                if not exc.connection_invalidated:
-                    raise
-                async with self.engine.begin() as c:
-                    done = await c.run_sync(lambda sync: post(sync))
+        try:
+            done = await self.write_sync(post)
+        except DBAPIError as exc:
+            # A pooled connection the database dropped (a restart): SQLAlchemy has now
+            # renewed the pool, and the note's own id makes a second try safe.
+            if not exc.connection_invalidated:
+                raise
+            done = await self.write_sync(post)
         return Committed(done.seq, done.epoch, done.frame, done.note)
 
     async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:

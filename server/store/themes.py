@@ -124,7 +124,7 @@ class ThemeRecords:
             )
 
         try:
-            await self._store.bulk_write(save)
+            await self._store.write_sync(save)
         except IntegrityError:
             return False
         return True
