@@ -12,7 +12,7 @@ the server stores and sends on as it is.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -187,9 +187,6 @@ class EventNotes:
             self.notes[note.id] = note
         self.token = request.token
         return sorted(self.notes.values(), key=_age)
-
-    def by_id(self, ids: Iterable[str]) -> dict[str, NoteInput]:
-        return {i: self.notes[i] for i in ids if i in self.notes}
 
 
 def _age(note: NoteInput) -> tuple[float, str]:

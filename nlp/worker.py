@@ -56,7 +56,7 @@ Publish = Callable[[str, str], Awaitable[None]]
 @dataclass
 class _EventState:
     text: str | None = None
-    decoded: dict[str, Any] | None = None
+    decoded: tuple[str, dict[str, Any]] | None = None  # (the text it was decoded from, ...)
     runs: int = 0
     ledger: NoteLedger = field(default_factory=NoteLedger)
     version: int | None = None  # of the latest themes this worker made
@@ -142,13 +142,16 @@ class ThemeWorker:
 
     async def latest(self, event_id: str) -> dict[str, Any] | None:
         """The latest themes payload, decoded (for facilitators' edits, which are rare)."""
+        text = await self.latest_text(event_id)
+        if text is None:
+            return None
         state = self._events.get(event_id)
-        if state is None or state.text is None:
-            text = await self._store.latest_text(event_id)
-            return json.loads(text) if text is not None else None
-        if state.decoded is None:
-            state.decoded = await asyncio.to_thread(json.loads, state.text)
-        return state.decoded
+        if state is not None and state.decoded is not None and state.decoded[0] is text:
+            return state.decoded[1]
+        payload: dict[str, Any] = await asyncio.to_thread(json.loads, text)
+        if state is not None and state.text is text:
+            state.decoded = (text, payload)
+        return payload
 
     async def refresh(self, event_id: str) -> str | None:
         """Recompute the event's themes now, store and publish them; the payload's text."""
@@ -182,7 +185,7 @@ class ThemeWorker:
             if output is None:
                 raise RuntimeError(f"the theme runner declined a full run of {event_id}")
         ledger.applied(request)
-        state.text, state.decoded, state.version = output.text, None, output.version
+        state.text, state.version = output.text, output.version
         state.runs += 1
         self.last_timings = output.timings
         now = time.monotonic()
@@ -190,15 +193,14 @@ class ThemeWorker:
         if self._store_every > 0 and wait > 0:
             state.unsaved = (output.version, output.text, reading.read_at)
             self._store_later(event_id, wait)
-            await self._publish(event_id, output.text)
-            return output.text
-        state.unsaved = None
-        if not await self._store.save(event_id, output.version, output.text, reading.read_at):
-            log.info(
-                "themes v%d of %s were saved by another worker first", output.version, event_id
-            )
-            return None
-        state.saved_at = now
+        else:
+            state.unsaved = None
+            if not await self._store.save(event_id, output.version, output.text, reading.read_at):
+                log.info(
+                    "themes v%d of %s were saved by another worker first", output.version, event_id
+                )
+                return None
+            state.saved_at = now
         await self._publish(event_id, output.text)
         return output.text
 
