@@ -16,7 +16,8 @@ One server with the packaged MiniLM model and its theme worker in process, as de
 
 With `--production` the same runs use the production topology instead: the server on
 PostgreSQL and Redis with `TABLEE_WORKER=external`, and one `tablee worker` process (at nice
-10, as the in-process model's child runs) making the themes.
+10, as the in-process model's child runs) making the themes; its database is made next to
+`TABLEE_TEST_POSTGRES_URL`'s, as the tests' are.
 
 Texts are stackoverflow titles, shuffled with seed 0. Times depend on the machine and on
 whatever else runs on it: compare within a run. `bench/themes.py` prints these figures in
@@ -29,11 +30,9 @@ import argparse
 import asyncio
 import csv
 import json
-import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,7 +59,7 @@ from server.simulate import (  # noqa: E402
     simulate,
 )
 from server.simulate_client import MAX_INCOMING_FRAME  # noqa: E402
-from tests.conftest import LiveServer  # noqa: E402
+from tests.conftest import LiveServer, WorkerProcess, scratch_postgres  # noqa: E402
 
 # Production timings, not the tests' shortened ones: the worker's debounce decides how often
 # a busy event is re-clustered, which is what is being measured.
@@ -98,44 +97,32 @@ class Topology:
 
 
 @contextmanager
-def production(postgres: str, redis: str) -> Iterator[Topology]:
+def production(redis: str) -> Iterator[Topology]:
     """A fresh PostgreSQL database and Redis streams of this run's own, removed afterwards."""
-    import asyncpg
     import redis as redis_sync
 
     name = f"tablee_board_{uuid.uuid4().hex[:8]}"
-    admin = postgres.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def execute(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
     streams = {
         "TABLEE_JOBS_STREAM": f"{name}:jobs",
         "TABLEE_PLACEMENT_STREAM": f"{name}:place",
     }
-    url = f"{postgres.rpartition('/')[0]}/{name}"
-    try:
-        yield Topology(
-            env={
-                "TABLEE_DATABASE_URL": url,
-                "TABLEE_BROKER_URL": redis,
-                "TABLEE_WORKER": "external",
-                "TABLEE_SECRET_KEY": uuid.uuid4().hex,
-                **streams,
-            },
-            database_url=url,
-            worker=True,
-        )
-    finally:
-        client = redis_sync.Redis.from_url(redis)
-        client.delete(*streams.values())
-        client.close()
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres("tablee_board") as url:
+        try:
+            yield Topology(
+                env={
+                    "TABLEE_DATABASE_URL": url,
+                    "TABLEE_BROKER_URL": redis,
+                    "TABLEE_WORKER": "external",
+                    "TABLEE_SECRET_KEY": uuid.uuid4().hex,
+                    **streams,
+                },
+                database_url=url,
+                worker=True,
+            )
+        finally:
+            client = redis_sync.Redis.from_url(redis)
+            client.delete(*streams.values())
+            client.close()
 
 
 @contextmanager
@@ -144,35 +131,17 @@ def served(
 ) -> Iterator[LiveServer]:
     topology = topology or Topology()
     env = {**SERVER_ENV, "TABLEE_EMBEDDING_MODEL": model, **topology.env}
-    worker: subprocess.Popen[bytes] | None = None
-    if topology.worker:
-        log = (directory / "worker.log").open("wb")
-        worker = subprocess.Popen(
-            ["nice", "-n", "10", sys.executable, "-m", "server.cli", "worker"],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker = WorkerProcess(directory, "worker", env, nice=10) if topology.worker else None
     server = LiveServer(directory, env, "board")
     try:
         server.wait_ready(300, themes=True)
         if worker is not None:
-            _wait_for_line(directory / "worker.log", "ready", worker, 300)
+            worker.wait_for("ready", 300)
         yield server
     finally:
         server.stop()
         if worker is not None:
-            worker.terminate()
-            worker.wait(30)
-
-
-def _wait_for_line(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in path.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the worker did not get ready:\n{path.read_text()[-2000:]}")
-        time.sleep(0.2)
+            worker.stop()
 
 
 def say(message: str) -> None:
@@ -585,14 +554,11 @@ def main() -> int:
     parser.add_argument(
         "--production", action="store_true", help="PostgreSQL + Redis + a tablee worker process"
     )
-    parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     with ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="tablee-board-"))
-        topology = (
-            stack.enter_context(production(args.postgres, args.redis)) if args.production else None
-        )
+        topology = stack.enter_context(production(args.redis)) if args.production else None
         figures = asyncio.run(
             measure(
                 args.data,

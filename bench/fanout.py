@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -27,11 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from server.simulate import SimulateOptions, simulate  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from tests.conftest import free_port, scratch_postgres  # noqa: E402
 
-POSTGRES = os.environ.get(
-    "TABLEE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 # Both servers ping idle sockets this often (Tablée's default heartbeat).
 KEEPALIVE = 15.0
 REDIS = os.environ.get("TABLEE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -156,17 +154,11 @@ async def tablee(
         "TABLEE_RATE_PER_SECOND": "100",
         "TABLEE_RATE_BURST": "200",
     }
+    cleanup = ExitStack()
     if procs == 1:
         envs = [{**common, "TABLEE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}"}]
-        dbname = None
     else:
-        dbname = f"tablee_bench_{uuid.uuid4().hex[:8]}"
-        import asyncpg
-
-        admin = await asyncpg.connect(POSTGRES.replace("+asyncpg", ""))
-        await admin.execute(f'CREATE DATABASE "{dbname}"')
-        await admin.close()
-        url = POSTGRES.rsplit("/", 1)[0] + "/" + dbname
+        url = cleanup.enter_context(scratch_postgres("tablee_bench"))
         key = uuid.uuid4().hex
         envs = [
             {
@@ -216,12 +208,7 @@ async def tablee(
         for p, _ in servers:
             p.terminate()
             p.wait()
-        if dbname:
-            import asyncpg
-
-            admin = await asyncpg.connect(POSTGRES.replace("+asyncpg", ""))
-            await admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            await admin.close()
+        cleanup.close()
 
 
 async def main() -> None:

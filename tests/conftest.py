@@ -9,12 +9,14 @@ import asyncio
 import concurrent.futures
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -186,18 +188,68 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    available = _in_thread(lambda: _postgres_available(POSTGRES_URL))
-    require(available, f"PostgreSQL not reachable at {POSTGRES_URL}")
-    name = f"tablee_t_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def scratch_postgres(prefix: str = "tablee_t") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database next to POSTGRES_URL's, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     _in_thread(lambda: _admin(f'CREATE DATABASE "{name}"'))
     base, _, _ = POSTGRES_URL.rpartition("/")
     try:
         yield f"{base}/{name}"
     finally:
         _in_thread(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    available = _in_thread(lambda: _postgres_available(POSTGRES_URL))
+    require(available, f"PostgreSQL not reachable at {POSTGRES_URL}")
+    with scratch_postgres() as url:
+        yield url
+
+
+class WorkerProcess:
+    """`tablee worker` in a subprocess; `nice` lowers its priority, as the server's own model
+    process runs."""
+
+    def __init__(self, tmp: Path, name: str, env: dict[str, str], nice: int = 0) -> None:
+        self.log_path = tmp / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        niced = ["nice", "-n", str(nice)] if nice else []
+        self.proc = subprocess.Popen(
+            [*niced, sys.executable, "-m", "server.cli", "worker"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{self.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{text!r} not in worker log:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
 
 
 class PrivateRedis:

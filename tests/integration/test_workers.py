@@ -4,10 +4,6 @@ and live placement through the placement stream across several server processes.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,49 +15,10 @@ import pytest
 
 from server.store import Store
 from tests.client import Client, create_event, join
-from tests.conftest import ROOT, LiveServer, PrivateRedis
+from tests.conftest import ROOT, LiveServer, PrivateRedis, WorkerProcess
 from tests.topics import BIKES, MEALS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-class WorkerProcess:
-    def __init__(self, tmp: Path, name: str, env: dict[str, str]) -> None:
-        self.log_path = tmp / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "worker"],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited:\n{self.log()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{text!r} not in worker log:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
 
 
 @pytest.fixture
