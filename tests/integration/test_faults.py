@@ -356,7 +356,14 @@ async def test_a_frozen_reader_is_dropped_and_others_do_not_wait(
 ) -> None:
     server = start_server(
         name="frozen",
-        **_env(postgres_url, TABLEE_SEND_QUEUE_FRAMES="32", TABLEE_SOCKET_SEND_BUFFER="8192"),
+        **_env(
+            postgres_url,
+            TABLEE_SEND_QUEUE_FRAMES="32",
+            TABLEE_SOCKET_SEND_BUFFER="8192",
+            # The frozen reader answers no ping: with the 1 s heartbeat of the other tests the
+            # keepalive could close it before its queue fills, and this test is about the queue.
+            TABLEE_HEARTBEAT_SECONDS="30",
+        ),
     )
     _, _, seated = await _people(server.url, 1, 6)
     room = seated[0][0]
