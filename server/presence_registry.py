@@ -1,8 +1,10 @@
 """Where presence is kept: in this process, or in Redis for several processes.
 
 With Redis, each connection's entry is tagged with its process; a process refreshes a
-liveness key every heartbeat. Entries of a process that died (no close frames, no cleanup)
-are swept by the survivors, who announce the leaves, so no ghost stays at a table.
+liveness key every heartbeat and lists itself in a set of processes. Entries of a process
+that died (no close frames, no cleanup) are swept by the survivors, who announce the leaves,
+so no ghost stays at a table. A tick reads the set and the liveness keys only; the room
+hashes are read when a listed process has died, and now and then as a backstop.
 """
 
 from __future__ import annotations
@@ -60,7 +62,12 @@ class LocalPresence:
 
 ROOM_KEY = "tablee:presence:"
 PROC_KEY = "tablee:proc:"
+PROCS_KEY = "tablee:procs"
 SWEEP_BATCH = 200
+# A process that wrote entries but is not in PROCS_KEY (it crashed between its first HSET
+# and SADD, or Redis lost the set but kept the hashes) is only found by reading every room;
+# every 20th tick (~2.5 min at the default heartbeat) that is done anyway.
+FULL_SWEEP_EVERY = 20
 
 
 class RedisPresence:
@@ -71,6 +78,10 @@ class RedisPresence:
         self._origin = origin
         self._ttl_ms = max(int(heartbeat * 3000), 1000)
         self._local = Presence()  # this process's own connections, for the arrival checks
+        # Reset only by a sweep that finished, so a Redis error does not put the backstop off
+        # by another FULL_SWEEP_EVERY ticks. Starting due makes the first tick sweep: what an
+        # earlier crash left behind is cleared at start.
+        self._ticks_since_sweep = FULL_SWEEP_EVERY
 
     async def _alive(self, origins: set[str]) -> set[str]:
         ordered = sorted(origins)
@@ -125,22 +136,44 @@ class RedisPresence:
         return list(seen.values())
 
     async def tick(self, announce_leave: AnnounceLeave) -> None:
+        self._ticks_since_sweep += 1
         try:
-            await self._client.set(PROC_KEY + self._origin, "1", px=self._ttl_ms)
-            batch: list[str] = []
-            async for key in self._client.scan_iter(match=ROOM_KEY + "*", count=SWEEP_BATCH):
-                batch.append(key)
-                if len(batch) >= SWEEP_BATCH:
-                    await self._sweep(batch, announce_leave)
-                    batch = []
-            if batch:
-                await self._sweep(batch, announce_leave)
+            dead = await self._refresh()
+            if not dead and self._ticks_since_sweep < FULL_SWEEP_EVERY:
+                return
+            await self._sweep_all(announce_leave)
+            self._ticks_since_sweep = 0
+            if dead:
+                # Their entries are gone now, so the next tick is cheap again. One that was
+                # only slow, not dead, lists itself again on its own next tick.
+                await self._client.srem(PROCS_KEY, *sorted(dead))
         except (RedisError, OSError) as exc:
             log.warning("presence sweep failed: %s", exc)
 
+    async def _refresh(self) -> set[str]:
+        """Keep this process alive and listed; answer the listed processes that are not."""
+        # SADD every tick, not once: a Redis that restarted without the set gets it back.
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.set(PROC_KEY + self._origin, "1", px=self._ttl_ms)
+            pipe.sadd(PROCS_KEY, self._origin)
+            pipe.smembers(PROCS_KEY)
+            *_, listed = await pipe.execute()
+        others = set(listed) - {self._origin}
+        return others - await self._alive(others)
+
+    async def _sweep_all(self, announce_leave: AnnounceLeave) -> None:
+        batch: list[str] = []
+        async for key in self._client.scan_iter(match=ROOM_KEY + "*", count=SWEEP_BATCH):
+            batch.append(key)
+            if len(batch) >= SWEEP_BATCH:
+                await self._sweep(batch, announce_leave)
+                batch = []
+        if batch:
+            await self._sweep(batch, announce_leave)
+
     async def _sweep(self, keys: list[str], announce_leave: AnnounceLeave) -> None:
-        # Every process sweeps every room each tick: a few round trips per batch of rooms,
-        # not two per room, keeps that flat as an assembly grows.
+        # A few round trips per batch of rooms, not two per room: a sweep stays flat as an
+        # assembly grows.
         async with self._client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.hgetall(key)
@@ -161,5 +194,8 @@ class RedisPresence:
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError, OSError):
-            await self._client.delete(PROC_KEY + self._origin)
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.delete(PROC_KEY + self._origin)
+                pipe.srem(PROCS_KEY, self._origin)
+                await pipe.execute()
         await self._client.aclose()
