@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,71 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def thread_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of a process, by thread name and id."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        name = stat[stat.find("(") + 1 : stat.rfind(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[f"{name}/{task.name}"] = (int(fields[11]) + int(fields[12])) / TICKS
+    return out
+
+
+class Window:
+    """The measured span of a run: CPU per server, and optionally where it went.
+
+    With a profile folder, each server's threads are reported and py-spy records each
+    server's stacks (raw, collapsed) over exactly this span.
+    """
+
+    def __init__(self, pids: list[int], profile: Path | None, label: str) -> None:
+        self.pids = pids
+        self.profile = profile
+        self.label = label
+        self.cpu: float | None = None
+        self._start: dict[int, dict[str, float]] = {}
+        self._spies: list[subprocess.Popen[bytes]] = []
+
+    def open(self) -> None:
+        self._start = {p: thread_seconds(p) for p in self.pids}
+        if self.profile is not None:
+            self.profile.mkdir(parents=True, exist_ok=True)
+            for p in self.pids:
+                out = self.profile / f"{self.label}-{p}.txt"
+                self._spies.append(
+                    subprocess.Popen(
+                        [
+                            "py-spy",
+                            "record",
+                            "-r",
+                            "200",
+                            "-f",
+                            "raw",
+                            "-o",
+                            str(out),
+                            "-p",
+                            str(p),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+
+    def close(self) -> None:
+        end = {p: thread_seconds(p) for p in self.pids}
+        for spy in self._spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+        for spy in self._spies:
+            spy.wait()
+        self.cpu = sum(end[p][t] - self._start[p].get(t, 0.0) for p in self.pids for t in end[p])
+        if self.profile is not None:
+            for p in self.pids:
+                spent = {t: end[p][t] - self._start[p].get(t, 0.0) for t in end[p]}
+                busy = ", ".join(f"{t} {s:.2f}" for t, s in spent.items() if s >= 0.01)
+                print(f"{self.label} server {p}, CPU seconds by thread: {busy}", file=sys.stderr)
 
 
 def rss_kb(pid: int) -> int:
@@ -145,7 +211,13 @@ def start_tablee(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes
 
 
 async def tablee(
-    participants: int, rooms: int, rate: float, seconds: float, procs: int, tmp: Path
+    participants: int,
+    rooms: int,
+    rate: float,
+    seconds: float,
+    procs: int,
+    tmp: Path,
+    profile: Path | None = None,
 ) -> dict[str, float]:
     common = {
         "TABLEE_HEARTBEAT_SECONDS": str(KEEPALIVE),
@@ -175,11 +247,15 @@ async def tablee(
     try:
         rss0 = sum(rss_kb(p) for p in pids)
         marks: dict[str, float] = {}
+        window = Window(pids, profile, f"{procs}proc")
 
         def progress(msg: str) -> None:
             if "participants connected" in msg:
                 marks["rss1"] = sum(rss_kb(p) for p in pids)
-                marks["cpu0"] = sum(cpu_seconds(p) for p in pids)
+                window.open()
+            elif msg.startswith("closing") and window.cpu is None:
+                # Leaving is not delivering: the relay's figure stops before its clients go.
+                window.close()
 
         report = await simulate(
             SimulateOptions(
@@ -193,8 +269,8 @@ async def tablee(
                 progress=progress,
             )
         )
-        cpu = sum(cpu_seconds(p) for p in pids) - marks["cpu0"]
-        assert report.delivery_ms is not None
+        cpu = window.cpu
+        assert report.delivery_ms is not None and cpu is not None
         return {
             "p50": report.delivery_ms.p50,
             "p99": report.delivery_ms.p99,
@@ -217,11 +293,18 @@ async def main() -> None:
     ap.add_argument("--rooms", type=int, default=125)
     ap.add_argument("--rate", type=float, default=20.0)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="report each server's CPU by thread, and write py-spy stacks of it to DIR",
+    )
     args = ap.parse_args()
+    run = (args.participants, args.rooms, args.rate, args.seconds)
     with tempfile.TemporaryDirectory() as tmp:
-        base = await bare(args.participants, args.rooms, args.rate, args.seconds)
-        one = await tablee(args.participants, args.rooms, args.rate, args.seconds, 1, Path(tmp))
-        two = await tablee(args.participants, args.rooms, args.rate, args.seconds, 2, Path(tmp))
+        base = await bare(*run)
+        one = await tablee(*run, 1, Path(tmp), args.profile)
+        two = await tablee(*run, 2, Path(tmp), args.profile)
     print(
         f"\n{args.participants} participants in {args.rooms} rooms, {args.rate:g} notes/s for "
         f"{args.seconds:g} s\n"

@@ -186,6 +186,7 @@ class Simulation:
             return self.report()
         finally:
             peers = [p for p in [self._facilitator, *self._participants] if p is not None]
+            self._say(f"closing {len(peers)} connections")
             await asyncio.gather(*(p.close() for p in peers), return_exceptions=True)
 
     async def _preload(self, texts: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, func, select, text, update
@@ -40,6 +41,7 @@ from .models import (
     RoomEventRow,
     RoomRow,
 )
+from .pg_posting import PgPoster, RoomGone
 from .rows import (
     bump_seq,
     count_members,
@@ -100,8 +102,16 @@ class Store:
             asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
         )
         self.themes = ThemeRecords(self)
+        # On PostgreSQL a post is one statement on connections of its own (`pg_posting`).
+        self._pg_poster = (
+            PgPoster(url, on_restart=functools.partial(self.engine.dispose, close=False))
+            if self.engine.dialect.driver == "asyncpg"
+            else None
+        )
 
     async def close(self) -> None:
+        if self._pg_poster is not None:
+            await self._pg_poster.close()
         await self.engine.dispose()
         if self._writer_thread is not None:
             self._writer_thread.shutdown(wait=True)
@@ -303,13 +313,17 @@ class Store:
     async def _insert_note(
         self, actor: Participant, room: Room, note_id: str, text_: str
     ) -> Committed:
+        now = utc_now()
+        if self._pg_poster is not None:
+            done = await self._pg_post(actor, room, note_id, text_, now)
+            return Committed(done.seq, done.epoch, done.frame, done.note)
         post = functools.partial(
             posting.insert_note,
             actor=actor,
             room=room,
             note_id=note_id,
             text=text_,
-            now=utc_now(),
+            now=now,
             keep_frames=self._history,
             trim_every=TRIM_EVERY,
         )
@@ -322,6 +336,23 @@ class Store:
                 raise
             done = await self.write_sync(post)
         return Committed(done.seq, done.epoch, done.frame, done.note)
+
+    async def _pg_post(
+        self, actor: Participant, room: Room, note_id: str, text_: str, now: datetime
+    ) -> posting.Posted:
+        assert self._pg_poster is not None
+        try:
+            return await self._pg_poster.post(
+                actor,
+                room,
+                note_id,
+                text_,
+                now,
+                keep_frames=self._history,
+                trim_every=TRIM_EVERY,
+            )
+        except RoomGone:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "this room no longer exists") from None
 
     async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:
         """A stored note (deleted or not) with the seq of its note.added and its room's epoch."""

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from server import protocol
 from server.migrate import upgrade_async
 from server.protocol import ProtocolError
 from server.rooms import Participant, Room
 from server.store import Store
+from server.store.models import AgendaRow
 
 
 def _now() -> datetime:
@@ -64,6 +66,35 @@ async def test_concurrent_posts_get_unique_gapless_seqs(store: Store) -> None:
     frames = await store.frames_since(room.id, 0, snap.epoch)
     assert frames is not None
     assert [json.loads(f)["seq"] for f in frames] == list(range(1, 41))
+
+
+async def test_a_stored_frame_is_the_broadcast_frame_and_names_the_step(store: Store) -> None:
+    room, (a, _) = await _seat(store)
+    first = await store.post_note(a, room, str(uuid.uuid4()), 'a "quoted" été 🎉 \\ text')
+    async with store.write() as s:
+        s.add(
+            AgendaRow(
+                event_id=room.event_id,
+                version=1,
+                step_id="step-1",
+                status="running",
+                warned=False,
+                phase="open",
+                free_seating=False,
+            )
+        )
+    second = await store.post_note(a, room, str(uuid.uuid4()), "in a step")
+    assert first.note is not None and second.note is not None
+    assert (first.note.step_id, second.note.step_id) == (None, "step-1")
+    for done in (first, second):
+        assert done.frame == protocol.encode(
+            "note.added",
+            {"note": done.note.to_wire()} if done.note else {},
+            room=room.id,
+            seq=done.seq,
+            epoch=done.epoch,
+        )
+    assert await store.frames_since(room.id, 0, first.epoch) == [first.frame, second.frame]
 
 
 async def test_the_same_note_id_twice_is_one_note(store: Store) -> None:
