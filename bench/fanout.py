@@ -35,6 +35,7 @@ from tests.conftest import free_port, scratch_postgres  # noqa: E402
 KEEPALIVE = 15.0
 REDIS = os.environ.get("TABLEE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TICKS = os.sysconf("SC_CLK_TCK")
+SPY = (str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-f", "raw")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -76,18 +77,7 @@ class Window:
                 out = self.profile / f"{self.label}-{p}.txt"
                 self._spies.append(
                     subprocess.Popen(
-                        [
-                            "py-spy",
-                            "record",
-                            "-r",
-                            "200",
-                            "-f",
-                            "raw",
-                            "-o",
-                            str(out),
-                            "-p",
-                            str(p),
-                        ],
+                        [*SPY, "-p", str(p), "-o", str(out)],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
