@@ -90,6 +90,9 @@ class Store:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._history = history_per_room
         self._writer = make_sqlite_writer(url)
+        # Held by the writer thread from its first write: a pool checkout and return per
+        # post cost a fifth of the post itself.
+        self._writer_conn: Connection | None = None
         self._writer_thread = (
             ThreadPoolExecutor(1, thread_name_prefix="tablee-sqlite-writer")
             if self._writer is not None
@@ -114,6 +117,8 @@ class Store:
             await self._pg_poster.close()
         await self.engine.dispose()
         if self._writer_thread is not None:
+            if self._writer_conn is not None:
+                self._writer_thread.submit(self._writer_conn.close)
             self._writer_thread.shutdown(wait=True)
         if self._writer is not None:
             self._writer.dispose()
@@ -158,7 +163,10 @@ class Store:
         if writer is not None and thread is not None and self._write_lock is not None:
 
             def run() -> T:
-                with writer.begin() as c:
+                c = self._writer_conn
+                if c is None or c.closed or c.invalidated:
+                    c = self._writer_conn = writer.connect()
+                with c.begin():
                     return write(c)
 
             async with self._write_lock:
