@@ -52,6 +52,8 @@ WITH bumped AS (
 SELECT added.seq, bumped.epoch, added.step_id, stored.frame FROM added, bumped, stored
 """
 
+CONNECT_TIMEOUT = 5.0  # seconds
+
 TRIM = "DELETE FROM room_events WHERE room_id = $1::varchar AND seq <= $2::integer"
 
 _SEQ_AND_EPOCH = ',"seq":0,"epoch":""'
@@ -155,7 +157,8 @@ class PgPoster:
             if not conn.is_closed():
                 return conn
             await self._cut()
-        return await asyncpg.connect(self._dsn)
+        # A database that does not answer fails the post soon; its author's client retries.
+        return await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT)
 
     async def _cut(self) -> None:
         """A connection was found cut: so were the others, and the other pool's."""
