@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from server.simulate import SimulateOptions, simulate  # noqa: E402
-from tests.conftest import free_port, scratch_postgres  # noqa: E402
+from tests.conftest import end_process, free_port, scratch_postgres  # noqa: E402
 
 # Both servers ping idle sockets this often (Tablée's default heartbeat).
 KEEPALIVE = 15.0
@@ -38,19 +38,24 @@ TICKS = os.sysconf("SC_CLK_TCK")
 SPY = (str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-f", "raw")
 
 
+def _stat(path: Path) -> tuple[str, float]:
+    """A /proc stat file's command name and CPU seconds (user + system)."""
+    stat = path.read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    return stat[stat.find("(") + 1 : stat.rfind(")")], (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """A process's CPU seconds, its ended threads' included."""
+    return _stat(Path(f"/proc/{pid}/stat"))[1]
 
 
 def thread_seconds(pid: int) -> dict[str, float]:
-    """CPU seconds of each thread of a process, by thread name and id."""
+    """CPU seconds of each live thread of a process, by thread name and id."""
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
-        stat = (task / "stat").read_text()
-        name = stat[stat.find("(") + 1 : stat.rfind(")")]
-        fields = stat.rsplit(")", 1)[1].split()
-        out[f"{name}/{task.name}"] = (int(fields[11]) + int(fields[12])) / TICKS
+        name, seconds = _stat(task / "stat")
+        out[f"{name}/{task.name}"] = seconds
     return out
 
 
@@ -66,12 +71,14 @@ class Window:
         self.profile = profile
         self.label = label
         self.cpu: float | None = None
-        self._start: dict[int, dict[str, float]] = {}
+        self._cpu0 = 0.0
+        self._threads0: dict[int, dict[str, float]] = {}
         self._spies: list[subprocess.Popen[bytes]] = []
 
     def open(self) -> None:
-        self._start = {p: thread_seconds(p) for p in self.pids}
+        self._cpu0 = sum(cpu_seconds(p) for p in self.pids)
         if self.profile is not None:
+            self._threads0 = {p: thread_seconds(p) for p in self.pids}
             self.profile.mkdir(parents=True, exist_ok=True)
             for p in self.pids:
                 out = self.profile / f"{self.label}-{p}.txt"
@@ -84,17 +91,16 @@ class Window:
                 )
 
     def close(self) -> None:
-        end = {p: thread_seconds(p) for p in self.pids}
+        self.cpu = sum(cpu_seconds(p) for p in self.pids) - self._cpu0
+        end = {p: thread_seconds(p) for p in self.pids} if self.profile is not None else {}
         for spy in self._spies:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
         for spy in self._spies:
             spy.wait()
-        self.cpu = sum(end[p][t] - self._start[p].get(t, 0.0) for p in self.pids for t in end[p])
-        if self.profile is not None:
-            for p in self.pids:
-                spent = {t: end[p][t] - self._start[p].get(t, 0.0) for t in end[p]}
-                busy = ", ".join(f"{t} {s:.2f}" for t, s in spent.items() if s >= 0.01)
-                print(f"{self.label} server {p}, CPU seconds by thread: {busy}", file=sys.stderr)
+        for p, threads in end.items():
+            spent = {t: threads[t] - self._threads0[p].get(t, 0.0) for t in threads}
+            busy = ", ".join(f"{t} {s:.2f}" for t, s in spent.items() if s >= 0.01)
+            print(f"{self.label} server {p}, CPU seconds by thread: {busy}", file=sys.stderr)
 
 
 def rss_kb(pid: int) -> int:
@@ -272,8 +278,7 @@ async def tablee(
         }
     finally:
         for p, _ in servers:
-            p.terminate()
-            p.wait()
+            end_process(p)
         cleanup.close()
 
 

@@ -52,6 +52,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def end_process(proc: subprocess.Popen[bytes]) -> None:
+    """Ask a process to stop, and kill it if it has not within 10 s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class LiveServer:
     """`tablee serve` in a subprocess on a free loopback port."""
 
@@ -102,12 +114,7 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        end_process(self.proc)
         self._log.close()
 
 
@@ -242,13 +249,7 @@ class WorkerProcess:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
         self._log.close()
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import protocol
 from ..rooms import Note, Participant, Room
-from .posting import Posted
+from .posting import Posted, new_note, trim_upto
 
 POST = """
 WITH bumped AS (
@@ -116,7 +116,7 @@ class PgPoster:
         keep_frames: int,
         trim_every: int,
     ) -> Posted:
-        note = Note(note_id, room.id, actor.id, actor.pseudonym, actor.role, text, now, now)
+        note = new_note(actor, room, note_id, text, now, step_id=None)
         args = (room.id, note_id, room.event_id, actor.id, text, now, *frame_pieces(note))
         try:
             row = await self._run(args, room.id, keep_frames, trim_every)
@@ -140,9 +140,9 @@ class PgPoster:
                 healthy = True
                 if row is None:
                     raise RoomGone(room_id)
-                seq = int(row["seq"])
-                if seq % trim_every == 0 and seq > keep_frames:
-                    await conn.execute(TRIM, room_id, seq - keep_frames)
+                upto = trim_upto(int(row["seq"]), keep_frames, trim_every)
+                if upto is not None:
+                    await conn.execute(TRIM, room_id, upto)
                 return row
             except asyncpg.UniqueViolationError as exc:
                 healthy = True

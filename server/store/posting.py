@@ -148,7 +148,7 @@ def insert_note(
     trim_every: int,
 ) -> Posted:
     """Store a note and its diff frame in the caller's transaction: blocking, so that a whole
-    post is one call on SQLite's writer thread (or one `run_sync` on PostgreSQL)."""
+    post is one call on SQLite's writer thread (PostgreSQL's is `pg_posting`)."""
     run = _runner(c)
     seq, epoch = run(BUMP, {"room_id": room.id}).fetchone()
     # The step is read in this transaction, so a note belongs to the step it committed in.
@@ -166,16 +166,30 @@ def insert_note(
             "step_event_id": room.event_id,
         },
     ).fetchone()
-    note = Note(
-        note_id, room.id, actor.id, actor.pseudonym, actor.role, text, now, now, step_id=step_id
-    )
+    note = new_note(actor, room, note_id, text, now, step_id)
     frame = protocol.encode(
         "note.added", {"note": note.to_wire()}, room=room.id, seq=seq, epoch=epoch
     )
     run(INSERT_FRAME, {"room_id": room.id, "seq": seq, "frame": frame, "created_at": now})
-    if seq % trim_every == 0 and seq > keep_frames:
-        run(TRIM_FRAMES, {"room_id": room.id, "upto": seq - keep_frames})
+    upto = trim_upto(seq, keep_frames, trim_every)
+    if upto is not None:
+        run(TRIM_FRAMES, {"room_id": room.id, "upto": upto})
     return Posted(int(seq), str(epoch), frame, note)
+
+
+def new_note(
+    actor: Participant, room: Room, note_id: str, text: str, now: datetime, step_id: str | None
+) -> Note:
+    return Note(
+        note_id, room.id, actor.id, actor.pseudonym, actor.role, text, now, now, step_id=step_id
+    )
+
+
+def trim_upto(seq: int, keep_frames: int, trim_every: int) -> int | None:
+    """The seq up to which a room's frames go, on every `trim_every`-th post of the room."""
+    if seq % trim_every == 0 and seq > keep_frames:
+        return seq - keep_frames
+    return None
 
 
 class RecentIds:

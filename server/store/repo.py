@@ -12,11 +12,10 @@ import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, func, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .. import protocol
@@ -323,44 +322,31 @@ class Store:
     ) -> Committed:
         now = utc_now()
         if self._pg_poster is not None:
-            done = await self._pg_post(actor, room, note_id, text_, now)
-            return Committed(done.seq, done.epoch, done.frame, done.note)
-        post = functools.partial(
-            posting.insert_note,
-            actor=actor,
-            room=room,
-            note_id=note_id,
-            text=text_,
-            now=now,
-            keep_frames=self._history,
-            trim_every=TRIM_EVERY,
-        )
-        try:
-            done = await self.write_sync(post)
-        except DBAPIError as exc:
-            # A pooled connection the database dropped (a restart): SQLAlchemy has now
-            # renewed the pool, and the note's own id makes a second try safe.
-            if not exc.connection_invalidated:
-                raise
-            done = await self.write_sync(post)
-        return Committed(done.seq, done.epoch, done.frame, done.note)
-
-    async def _pg_post(
-        self, actor: Participant, room: Room, note_id: str, text_: str, now: datetime
-    ) -> posting.Posted:
-        assert self._pg_poster is not None
-        try:
-            return await self._pg_poster.post(
-                actor,
-                room,
-                note_id,
-                text_,
-                now,
+            try:
+                done = await self._pg_poster.post(
+                    actor,
+                    room,
+                    note_id,
+                    text_,
+                    now,
+                    keep_frames=self._history,
+                    trim_every=TRIM_EVERY,
+                )
+            except RoomGone:
+                raise ProtocolError(ErrorCode.NOT_FOUND, "this room no longer exists") from None
+        else:
+            post = functools.partial(
+                posting.insert_note,
+                actor=actor,
+                room=room,
+                note_id=note_id,
+                text=text_,
+                now=now,
                 keep_frames=self._history,
                 trim_every=TRIM_EVERY,
             )
-        except RoomGone:
-            raise ProtocolError(ErrorCode.NOT_FOUND, "this room no longer exists") from None
+            done = await self.write_sync(post)
+        return Committed(done.seq, done.epoch, done.frame, done.note)
 
     async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:
         """A stored note (deleted or not) with the seq of its note.added and its room's epoch."""
