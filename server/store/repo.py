@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -58,6 +57,7 @@ from .rows import (
     to_note,
     utc_now,
 )
+from .sqlite_writes import SqliteWrites
 from .themes import ThemeRecords
 
 TRIM_EVERY = 50
@@ -88,21 +88,13 @@ class Store:
         self.engine: AsyncEngine = make_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._history = history_per_room
-        self._writer = make_sqlite_writer(url)
-        # Held by the writer thread from its first write: a pool checkout and return per
-        # post cost a fifth of the post itself.
-        self._writer_conn: Connection | None = None
-        self._writer_thread = (
-            ThreadPoolExecutor(1, thread_name_prefix="tablee-sqlite-writer")
-            if self._writer is not None
-            else None
-        )
+        writer = make_sqlite_writer(url)
+        self._sqlite = SqliteWrites(writer) if writer is not None else None
         # Ids of notes this process stored: their retries skip the write and read them back.
         self._recent_posts = posting.RecentIds(RECENT_POSTS)
         # SQLite has one writer; queueing writers here beats retrying "database is locked".
-        self._write_lock: asyncio.Lock | None = (
-            asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
-        )
+        self._write_lock = self._sqlite.lock if self._sqlite is not None else None
+        self._reader = writer
         self.themes = ThemeRecords(self)
         # On PostgreSQL a post is one statement on connections of its own (`pg_posting`).
         self._pg_poster = (
@@ -115,12 +107,8 @@ class Store:
         if self._pg_poster is not None:
             await self._pg_poster.close()
         await self.engine.dispose()
-        if self._writer_thread is not None:
-            if self._writer_conn is not None:
-                self._writer_thread.submit(self._writer_conn.close)
-            self._writer_thread.shutdown(wait=True)
-        if self._writer is not None:
-            self._writer.dispose()
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -143,11 +131,11 @@ class Store:
         """A read of a whole event (thousands of rows, megabytes of JSON), kept off the event
         loop where the driver allows: on SQLite, row and JSON decoding would otherwise stall
         every room's fan-out for the length of the read."""
-        writer = self._writer
-        if writer is not None:
+        reader = self._reader
+        if reader is not None:
 
             def run() -> T:
-                with writer.connect() as c:
+                with reader.connect() as c:
                     return read(c)
 
             return await asyncio.to_thread(run)
@@ -158,18 +146,8 @@ class Store:
         """One transaction run by a blocking function: on SQLite on the writer thread with the
         blocking engine, queued behind the other writers (one call, where aiosqlite would
         switch threads for each statement); elsewhere through the driver's `run_sync`."""
-        writer, thread = self._writer, self._writer_thread
-        if writer is not None and thread is not None and self._write_lock is not None:
-
-            def run() -> T:
-                c = self._writer_conn
-                if c is None or c.closed or c.invalidated:
-                    c = self._writer_conn = writer.connect()
-                with c.begin():
-                    return write(c)
-
-            async with self._write_lock:
-                return await asyncio.get_running_loop().run_in_executor(thread, run)
+        if self._sqlite is not None:
+            return await self._sqlite.on_thread(write)
         async with self.engine.begin() as conn:
             return await conn.run_sync(write)
 
@@ -345,7 +323,8 @@ class Store:
                 keep_frames=self._history,
                 trim_every=TRIM_EVERY,
             )
-            done = await self.write_sync(post)
+            assert self._sqlite is not None
+            done = await self._sqlite.in_place(post)
         return Committed(done.seq, done.epoch, done.frame, done.note)
 
     async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:
