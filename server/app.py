@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine.url import make_url
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from .auth import TokenSigner
 from .broker import broker_from_url
@@ -20,6 +21,7 @@ from .http import routes
 from .hub import Hub
 from .migrate import upgrade_async
 from .placement import PlacementBatcher, local_placer, queued_placer
+from .raw_frames import RawFramesMiddleware
 from .settings import Settings, load_settings
 from .store import Store
 
@@ -95,7 +97,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.close()
             await store.close()
 
-    return Starlette(routes=routes(WEB_DIR), lifespan=lifespan)
+    return Starlette(
+        routes=routes(WEB_DIR), lifespan=lifespan, middleware=[Middleware(RawFramesMiddleware)]
+    )
 
 
 async def _presence_ticker(ctx: AppContext) -> None:

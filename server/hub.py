@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from . import protocol
 from .broker import Broker, BrokerError
 from .ordering import RoomSequencer
+from .raw_frames import RawFrames, text_frame
 from .rooms import Participant
 
 log = logging.getLogger("tablee.hub")
@@ -77,6 +78,7 @@ class Connection:
         "_backlog",
         "_gone",
         "_pending",
+        "_raw",
         "_socket",
         "_writer",
         "channels",
@@ -87,7 +89,14 @@ class Connection:
         "room_heads",
     )
 
-    def __init__(self, id: str, participant: Participant, queue_size: int, socket: Socket) -> None:
+    def __init__(
+        self,
+        id: str,
+        participant: Participant,
+        queue_size: int,
+        socket: Socket,
+        raw: RawFrames | None = None,
+    ) -> None:
         self.id = id
         self.participant = participant
         self.queue_size = queue_size
@@ -97,6 +106,7 @@ class Connection:
         self.channels: set[str] = set()
         self.dropped = False
         self._socket = socket
+        self._raw = raw
         self._backlog: deque[str] | None = None  # made when a send first has to wait
         self._writer: asyncio.Task[None] | None = None
         self._gone = False  # the socket failed: the receive loop is seeing the disconnect
@@ -121,6 +131,8 @@ class Connection:
                 self._drop()
                 return False
             backlog.append(frame)
+            return True
+        if self._raw is not None and self._raw.write(text_frame(frame)):
             return True
         send = self._socket.send_text(frame)
         try:

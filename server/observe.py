@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from .context import AppContext
+from .raw_frames import RawFrames
 
 
 class JsonFormatter(logging.Formatter):
@@ -65,6 +66,12 @@ async def metrics(request: Request) -> Response:
             "counter",
             "Frames handed to connection queues.",
             stats["delivered"],
+        ),
+        _line(
+            "tablee_frames_written_direct_total",
+            "counter",
+            "Frames written straight to sockets; the others went through ASGI.",
+            RawFrames.written,
         ),
         _line(
             "tablee_connections_dropped_slow_total",

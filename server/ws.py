@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import protocol
+from . import protocol, raw_frames
 from .auth import TokenError
 from .commands import HANDLERS, leave_room
 from .context import AppContext
@@ -83,7 +83,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     queue = settings.send_queue_frames * (
         WATCHER_QUEUE_FACTOR if participant.role in WATCH_ROLES else 1
     )
-    conn = Connection(uuid.uuid4().hex, participant, queue, websocket)
+    conn = Connection(
+        uuid.uuid4().hex, participant, queue, websocket, websocket.scope.get(raw_frames.SCOPE_KEY)
+    )
     ctx.hub.add(conn)
     try:
         rooms = await ctx.room_list(event.id)

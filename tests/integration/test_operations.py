@@ -42,6 +42,10 @@ async def test_metrics_count_and_logs_hold_no_texts_or_tokens(start_server: Any)
     assert _metric(text, "tablee_connections") == 2
     assert _metric(text, "tablee_frames_published_total") >= 1
     assert _metric(text, "tablee_frames_delivered_total") >= 2
+    # Under the real uvicorn, frames go straight to the sockets (hello and acks too).
+    assert _metric(text, "tablee_frames_written_direct_total") >= _metric(
+        text, "tablee_frames_delivered_total"
+    )
     assert "# TYPE tablee_connections gauge" in text
     log = server.log()
     lines = [line for line in log.splitlines() if line.startswith("{")]

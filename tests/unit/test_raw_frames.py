@@ -1,0 +1,114 @@
+"""Frames written straight to the transport: the same bytes websockets would send, and only
+while the socket is open and keeping up."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+from websockets.streams import StreamReader
+
+from server.hub import Connection
+from server.raw_frames import RawFrames, text_frame
+from tests.unit.test_hub import FakeSocket, person
+
+
+def _parse(data: bytes) -> Frame:
+    reader = StreamReader()
+    reader.feed_data(data)
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame: Frame = done.value
+        return frame
+    raise AssertionError("incomplete frame")
+
+
+@pytest.mark.parametrize("length", [0, 1, 125, 126, 500, 65535, 65536, 300_000])
+def test_a_text_is_framed_as_websockets_frames_it(length: int) -> None:
+    text = ("é" * length)[:length]
+    data = text_frame(text)
+    frame = _parse(data)
+    assert frame.opcode is Opcode.TEXT and frame.fin and frame.data.decode() == text
+    # A server's frame is what websockets' own server protocol would write.
+    protocol = ServerProtocol()
+    protocol.state = State.OPEN
+    protocol.send_text(text.encode())
+    assert data == b"".join(protocol.data_to_send())
+
+
+def test_a_fan_out_frames_its_text_once() -> None:
+    text = "x" * 300
+    assert text_frame(text) is text_frame(text)
+    other = "".join(["x"] * 300)  # equal, but another string: framed again, same bytes
+    assert text_frame(other) == text_frame(text)
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
+def _protocol() -> Any:
+    writable = asyncio.Event()
+    writable.set()
+    conn = SimpleNamespace(state=State.OPEN, extensions=[])
+    return SimpleNamespace(
+        conn=conn,
+        transport=FakeTransport(),
+        writable=writable,
+        close_sent=False,
+        disconnected=False,
+    )
+
+
+async def test_frames_go_straight_out_while_the_socket_keeps_up_and_through_asgi_otherwise() -> (
+    None
+):
+    p = _protocol()
+    socket = FakeSocket()
+    conn = Connection("c", person("c"), 10, socket, RawFrames(p))
+    assert conn.offer("one")
+    assert [_parse(d).data for d in p.transport.written] == [b"one"] and socket.sent == []
+
+    p.writable.clear()  # the peer stopped reading: the ASGI path waits for it, in order
+    socket.stall()
+    assert conn.offer("two") and conn.offer("three")
+    assert not conn.flushed
+    p.writable.set()
+    assert conn.offer("four")  # a writer is still draining: this one queues behind it
+    socket.resume()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert socket.sent == ["two", "three", "four"] and conn.flushed
+    assert len(p.transport.written) == 1
+
+    assert conn.offer("five")
+    assert _parse(p.transport.written[-1]).data == b"five"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"close_sent": True},
+        {"disconnected": True},
+        {"state": State.CLOSING},
+        {"extensions": ["permessage-deflate"]},
+    ],
+)
+def test_no_straight_write_once_closing_or_compressed(change: dict[str, Any]) -> None:
+    p = _protocol()
+    for name, value in change.items():
+        target = p.conn if name in ("state", "extensions") else p
+        setattr(target, name, value)
+    assert not RawFrames(p).write(b"frame")
+    assert p.transport.written == []
