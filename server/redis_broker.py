@@ -3,6 +3,10 @@
 Pub/sub drops what is published while a subscriber is disconnected. That is acceptable
 here: every room diff is in the database, and after a reconnect the hub is asked to check
 every room it serves for frames it missed (`resync`).
+
+Two connections of `resp.RespConnection`: one subscribed, watched with a PING every few
+seconds, and one to publish on, whose replies are counted rather than awaited. A publish
+is fire-and-forget, as pub/sub itself is: what matters is in the database already.
 """
 
 from __future__ import annotations
@@ -12,53 +16,64 @@ import contextlib
 import logging
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
+from . import resp
 from .broker import BrokerError, Handler, Resync
 
 log = logging.getLogger("tablee.broker")
 
-CONTROL_CHANNEL = "tablee:control"  # always subscribed, so the listener has something to read
+CONTROL_CHANNEL = "tablee:control"  # always subscribed, so the connection is never idle
 RETRY_MAX = 2.0
+HEALTH_SECONDS = 5.0  # a subscribed connection that answers no PING for this long is dropped
+MAX_UNANSWERED = 10_000  # publishes Redis has not answered: past this it counts as down
 
 
 class RedisBroker:
     def __init__(self, url: str) -> None:
         self._url = url
-        self._client: aioredis.Redis | None = None
-        self._pubsub: Any = None
+        self._sub: resp.RespConnection | None = None
+        self._pub: resp.RespConnection | None = None
         self._channels: set[str] = {CONTROL_CHANNEL}
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._handler: Handler | None = None
         self._resync: Resync | None = None
         self._up = asyncio.Event()
+        self._pub_up = asyncio.Event()
         self._closed = False
 
     async def start(self, handler: Handler, resync: Resync) -> None:
         self._handler = handler
         self._resync = resync
-        self._client = aioredis.from_url(
-            self._url,
-            decode_responses=True,
-            socket_connect_timeout=2,
-            socket_keepalive=True,
-            health_check_interval=5,
-        )
-        self._task = asyncio.create_task(self._listen())
+        self._tasks = [
+            asyncio.create_task(self._listen()),
+            asyncio.create_task(self._keep_publisher()),
+        ]
         # Start even if Redis is down: this process serves its own rooms meanwhile.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._up.wait(), 5)
+            await asyncio.wait_for(asyncio.gather(self._up.wait(), self._pub_up.wait()), 5)
+
+    def _on_push(self, reply: Any) -> None:
+        # Subscribe confirmations and PING answers need nothing: their arrival is enough.
+        if type(reply) is list and len(reply) == 3 and reply[0] == "message":
+            handler = self._handler
+            if handler is not None:
+                handler(reply[1], reply[2])
 
     async def _listen(self) -> None:
         delay = 0.1
         first = True
         while not self._closed:
-            assert self._client is not None
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(*self._channels)
-                self._pubsub = pubsub
+                conn = await resp.connect(self._url, self._on_push)
+            except resp.RespError as exc:
+                if first:
+                    log.warning("broker unreachable: %s", exc)
+                    first = False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            try:
+                conn.send("SUBSCRIBE", *self._channels)
+                self._sub = conn
                 self._up.set()
                 if not first:
                     log.info("broker reconnected; checking rooms for missed frames")
@@ -66,57 +81,94 @@ class RedisBroker:
                         self._resync()
                 first = False
                 delay = 0.1
-                async for message in pubsub.listen():
-                    if message["type"] == "message" and self._handler is not None:
-                        self._handler(message["channel"], message["data"])
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as exc:
-                if self._up.is_set():
-                    log.warning("broker connection lost: %s", exc)
+                reason = await self._watch(conn)
+                log.warning("broker connection lost: %s", reason)
+            except resp.RespError as exc:
+                log.warning("broker connection lost: %s", exc)
             finally:
                 self._up.clear()
-                self._pubsub = None
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                self._sub = None
+                conn.abort()
+                if self._pub is not None:
+                    self._pub.abort()  # publishes would go nowhere useful either
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
 
+    async def _watch(self, conn: resp.RespConnection) -> str:
+        """Wait until the connection closes or stops answering, and say which."""
+        loop = asyncio.get_running_loop()
+        while True:
+            sent = loop.time()
+            conn.send("PING")
+            try:
+                await asyncio.wait_for(asyncio.shield(conn.closed), HEALTH_SECONDS)
+                return "closed"
+            except TimeoutError:
+                if conn.last_data < sent:
+                    return f"no answer for {HEALTH_SECONDS:g} s"
+
+    async def _keep_publisher(self) -> None:
+        delay = 0.1
+        while not self._closed:
+            try:
+                conn = await resp.connect(self._url)
+            except resp.RespError:
+                await asyncio.sleep(delay)  # the subscriber's loop reports the outage
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            self._pub = conn
+            self._pub_up.set()
+            delay = 0.1
+            try:
+                await conn.closed
+            finally:
+                self._pub_up.clear()
+                self._pub = None
+                conn.abort()
+                if conn.errors:
+                    log.warning("Redis refused %d publishes", conn.errors)
+
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
-        if self._pubsub is not None:
+        if self._sub is not None:
             # If this fails the reconnect subscribes every channel again.
-            with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.subscribe(channel)
+            with contextlib.suppress(resp.RespError):
+                self._sub.send("SUBSCRIBE", channel)
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
-        if self._pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.unsubscribe(channel)
+        if self._sub is not None:
+            with contextlib.suppress(resp.RespError):
+                self._sub.send("UNSUBSCRIBE", channel)
 
     async def publish(self, channel: str, message: str) -> None:
         # While disconnected, fail at once instead of holding every post behind a timeout.
-        if not self._up.is_set() or self._client is None:
+        conn = self._pub
+        if not self._up.is_set() or conn is None:
             raise BrokerError("broker unavailable")
+        if conn.unanswered > MAX_UNANSWERED:
+            raise BrokerError("broker is not answering")
         try:
-            await self._client.publish(channel, message)
-        except (RedisError, OSError) as exc:
+            conn.send("PUBLISH", channel, message)
+        except resp.RespError as exc:
             raise BrokerError(str(exc)) from None
 
     async def ping(self) -> None:
-        if self._client is None:
-            raise BrokerError("broker not started")
+        conn = self._pub
+        if conn is None:
+            raise BrokerError("broker not connected")
         try:
-            await self._client.ping()
-        except (RedisError, OSError) as exc:
-            raise BrokerError(str(exc)) from None
+            await asyncio.wait_for(conn.call("PING"), resp.CONNECT_TIMEOUT)
+        except (resp.RespError, TimeoutError) as exc:
+            raise BrokerError(str(exc) or "no answer to PING") from None
 
     async def close(self) -> None:
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        if self._client is not None:
-            await self._client.aclose()
+                await task
+        for conn in (self._sub, self._pub):
+            if conn is not None:
+                conn.abort()

@@ -272,6 +272,13 @@ class PrivateRedis:
         self._procs[-1].kill()
         self._procs[-1].wait()
 
+    def freeze(self) -> None:
+        """Redis hangs: its connections stay open and nothing is answered."""
+        self._procs[-1].send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._procs[-1].send_signal(signal.SIGCONT)
+
     def close(self) -> None:
         for proc in self._procs:
             if proc.poll() is None:
