@@ -1,28 +1,32 @@
 """The floor for fan-out: a bare `websockets` server that relays each message to its room.
 
 Clients connect to /ROOM; whatever one sends is broadcast, encoded once, to everyone in
-that room. No storage, no checks: what any room server must at least do.
+that room and to every watcher (a client on /*, as a facilitator watching every table).
+No storage, no checks: what any room server must at least do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 from collections import defaultdict
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 rooms: dict[str, set[ServerConnection]] = defaultdict(set)
+watchers: set[ServerConnection] = set()
 
 
 async def handler(ws: ServerConnection) -> None:
     room = ws.request.path if ws.request is not None else "/"
-    rooms[room].add(ws)
+    members = watchers if room == "/*" else rooms[room]
+    members.add(ws)
     try:
         async for message in ws:
-            broadcast(rooms[room], message)
+            broadcast(itertools.chain(rooms[room], watchers), message)
     finally:
-        rooms[room].discard(ws)
+        members.discard(ws)
 
 
 async def main(port: int, keepalive: float) -> None:

@@ -3,8 +3,10 @@
     .venv/bin/python bench/fanout.py [--participants 1000 --rooms 125 --rate 20 --seconds 30]
 
 Prints one table: delivery latency p50/p99, server CPU time per delivered message, its ratio
-to the bare `websockets` relay measured in the same run, and server memory per connected
-participant. Needs PostgreSQL and Redis for the two-process row (as the tests do).
+to a bare `websockets` relay measured in the same run, and server memory per connected
+participant. The relay runs twice: serving the same audience as Tablée's run (each room's
+members and one client hearing every room, as Tablée's facilitator does; the baseline), and
+serving the rooms only. Needs PostgreSQL and Redis for the two-process row (as the tests do).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,7 +137,12 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def bare(participants: int, rooms: int, rate: float, seconds: float) -> dict[str, float]:
+async def bare(
+    participants: int, rooms: int, rate: float, seconds: float, watcher: bool = False
+) -> dict[str, float]:
+    """The relay's run. With `watcher`, it serves Tablée's audience: one more client hears
+    every room (Tablée's run has a facilitator), and an author's own copy is not counted
+    (Tablée's author gets an acknowledgement, not counted either)."""
     port = free_port()
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
         [sys.executable, str(ROOT / "bench" / "bare_server.py"), str(port), str(KEEPALIVE)],
@@ -148,23 +156,27 @@ async def bare(participants: int, rooms: int, rate: float, seconds: float) -> di
         for i in range(participants):
             sockets.append(await connect(f"ws://127.0.0.1:{port}/{i % rooms}", compression=None))
         rss1 = rss_kb(proc.pid)
+        if watcher:
+            sockets.append(await connect(f"ws://127.0.0.1:{port}/*", compression=None))
         sent: dict[str, float] = {}
         lat: list[float] = []
 
-        async def read(ws: object) -> None:
+        async def read(ws: object, index: int) -> None:
             async for raw in ws:  # type: ignore[attr-defined]
-                t = sent.get(json.loads(raw)["id"])
-                if t is not None:
+                message = json.loads(raw)
+                t = sent.get(message["id"])
+                if t is not None and not (watcher and message["from"] == index):
                     lat.append(time.perf_counter() - t)
 
-        readers = [asyncio.create_task(read(ws)) for ws in sockets]
+        readers = [asyncio.create_task(read(ws, i)) for i, ws in enumerate(sockets)]
         cpu0 = cpu_seconds(proc.pid)
         n = int(rate * seconds)
         began = time.perf_counter()
         for i, text in enumerate(texts(n)):
             mid = uuid.uuid4().hex
             sent[mid] = time.perf_counter()
-            await sockets[i % participants].send(json.dumps({"id": mid, "text": text}))
+            author = i % participants
+            await sockets[author].send(json.dumps({"id": mid, "from": author, "text": text}))
             await asyncio.sleep(max(0.0, began + (i + 1) / rate - time.perf_counter()))
         await asyncio.sleep(2)
         cpu = cpu_seconds(proc.pid) - cpu0
@@ -294,32 +306,62 @@ async def main() -> None:
         metavar="DIR",
         help="report each server's CPU by thread, and write py-spy stacks of it to DIR",
     )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="run every server this many times, in turn; medians are printed",
+    )
     args = ap.parse_args()
     run = (args.participants, args.rooms, args.rate, args.seconds)
+    names = (
+        "bare websockets relay, rooms only",
+        "bare websockets relay, same audience (the baseline)",
+        "Tablée, 1 process (SQLite)",
+        "Tablée, 2 processes (PostgreSQL + Redis)",
+    )
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
-        base = await bare(*run)
-        one = await tablee(*run, 1, Path(tmp), args.profile)
-        two = await tablee(*run, 2, Path(tmp), args.profile)
+        for i in range(args.repeats):
+            # In turn, so that a slow spell of a shared machine falls on every server alike.
+            folder = Path(tmp) / str(i)
+            folder.mkdir()
+            runs[names[0]].append(await bare(*run))
+            runs[names[1]].append(await bare(*run, watcher=True))
+            runs[names[2]].append(await tablee(*run, 1, folder, args.profile))
+            runs[names[3]].append(await tablee(*run, 2, folder, args.profile))
     print(
         f"\n{args.participants} participants in {args.rooms} rooms, {args.rate:g} notes/s for "
-        f"{args.seconds:g} s\n"
+        f"{args.seconds:g} s; medians of {args.repeats} run(s) each, ratios taken within each "
+        "round of runs\n"
     )
     print(
         "| server | delivery p50 ms | p99 ms | deliveries | CPU µs / delivery | × bare "
-        "| KB / participant |"
+        "| × bare, rooms only | KB / participant |"
     )
-    print("|---|---|---|---|---|---|---|")
-    for name, r in (
-        ("bare websockets relay", base),
-        ("Tablée, 1 process (SQLite)", one),
-        ("Tablée, 2 processes (PostgreSQL + Redis)", two),
-    ):
+    print("|---|---|---|---|---|---|---|---|")
+    for name in names:
+        rs = runs[name]
+        ratio = [r["cpu_us"] / b["cpu_us"] for r, b in zip(rs, runs[names[1]], strict=True)]
+        ratio_rooms = [r["cpu_us"] / b["cpu_us"] for r, b in zip(rs, runs[names[0]], strict=True)]
         print(
-            f"| {name} | {r['p50']:.1f} | {r['p99']:.1f} | {r['deliveries']:.0f} | "
-            f"{r['cpu_us']:.0f} | {r['cpu_us'] / base['cpu_us']:.1f} "
-            f"| {r['kb_per_participant']:.1f} |"
+            f"| {name} | {_median(rs, 'p50'):.1f} | {_median(rs, 'p99'):.1f} "
+            f"| {_median(rs, 'deliveries'):.0f} | {_median(rs, 'cpu_us'):.0f} "
+            f"| {_spread(ratio)} | {_spread(ratio_rooms)} "
+            f"| {_median(rs, 'kb_per_participant'):.1f} |"
         )
-    print(f"\nmissing deliveries: 1 process {one['missing']:.0f}, 2 processes {two['missing']:.0f}")
+    missing = [sum(r["missing"] for r in runs[name]) for name in names[2:]]
+    print(f"\nmissing deliveries: 1 process {missing[0]:.0f}, 2 processes {missing[1]:.0f}")
+
+
+def _median(rs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(r[key] for r in rs)
+
+
+def _spread(values: list[float]) -> str:
+    """The median, and the range when there are several runs."""
+    mid = f"{statistics.median(values):.2f}"
+    return mid if len(values) == 1 else f"{mid} ({min(values):.2f}–{max(values):.2f})"
 
 
 if __name__ == "__main__":
