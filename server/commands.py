@@ -128,8 +128,9 @@ async def note_post(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     check_can_write(conn.participant, room)
     done = await ctx.store.post_note(conn.participant, room, str(p.id), p.text)
     assert done.note is not None
-    conn.offer(protocol.ack_frame(msg.ref, {"note": done.note.to_wire(), "seq": done.seq}))
-    await _publish_change(ctx, room, done)
+    with conn.corked():
+        conn.offer(protocol.ack_frame(msg.ref, {"note": done.note.to_wire(), "seq": done.seq}))
+        await _publish_change(ctx, room, done)
     # Live themes: the note's theme and any near twin, sent after the ack, never before.
     after_post(ctx, conn, room.event_id, done.note)
 

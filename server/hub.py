@@ -13,7 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from typing import Any, Protocol
 
 from . import protocol
@@ -76,6 +76,7 @@ class Connection:
 
     __slots__ = (
         "_backlog",
+        "_corked",
         "_gone",
         "_pending",
         "_raw",
@@ -107,6 +108,7 @@ class Connection:
         self.dropped = False
         self._socket = socket
         self._raw = raw
+        self._corked: list[str] | None = None
         self._backlog: deque[str] | None = None  # made when a send first has to wait
         self._writer: asyncio.Task[None] | None = None
         self._gone = False  # the socket failed: the receive loop is seeing the disconnect
@@ -132,8 +134,16 @@ class Connection:
                 return False
             backlog.append(frame)
             return True
-        if self._raw is not None and self._raw.write(text_frame(frame)):
-            return True
+        if self._raw is not None:
+            if self._corked is not None:
+                self._corked.append(frame)
+                return True
+            if self._raw.write(text_frame(frame)):
+                return True
+        return self._send(frame)
+
+    def _send(self, frame: str) -> bool:
+        """Through ASGI, waiting for the socket in a writer task if it must."""
         send = self._socket.send_text(frame)
         try:
             waiting_on = send.send(None)
@@ -146,6 +156,24 @@ class Connection:
             self._write(_Resumed(send, waiting_on))
         )
         return True
+
+    @contextlib.contextmanager
+    def corked(self) -> Iterator[None]:
+        """Hold this connection's frames, then write them in one go: an author's
+        acknowledgement and the note it sees posted, one write to the socket, not two."""
+        if self._raw is None or self._corked is not None:
+            yield
+            return
+        self._corked = []
+        try:
+            yield
+        finally:
+            frames, self._corked = self._corked, None
+            if frames and not (self.dropped or self._gone):
+                data = b"".join(text_frame(frame) for frame in frames)
+                if not self._raw.write(data):
+                    for frame in frames:
+                        self.offer(frame)
 
     async def _write(self, first: _Resumed) -> None:
         try:

@@ -112,3 +112,40 @@ def test_no_straight_write_once_closing_or_compressed(change: dict[str, Any]) ->
         setattr(target, name, value)
     assert not RawFrames(p).write(b"frame")
     assert p.transport.written == []
+
+
+def _frames(data: bytes) -> list[bytes]:
+    reader = StreamReader()
+    reader.feed_data(data)
+    out = []
+    while reader.buffer:
+        parser = Frame.parse(reader.read_exact, mask=False)
+        try:
+            next(parser)
+        except StopIteration as done:
+            out.append(done.value.data)
+    return out
+
+
+def test_corked_frames_go_out_in_one_write_in_order() -> None:
+    p = _protocol()
+    socket = FakeSocket()
+    conn = Connection("c", person("c"), 10, socket, RawFrames(p))
+    with conn.corked():
+        assert conn.offer("ack") and conn.offer("note.added")
+        assert p.transport.written == []
+    assert len(p.transport.written) == 1
+    assert _frames(p.transport.written[0]) == [b"ack", b"note.added"]
+    assert conn.offer("later")
+    assert len(p.transport.written) == 2 and socket.sent == []
+
+
+async def test_corked_frames_take_the_asgi_path_if_the_socket_falls_behind_meanwhile() -> None:
+    p = _protocol()
+    socket = FakeSocket()
+    conn = Connection("c", person("c"), 10, socket, RawFrames(p))
+    with conn.corked():
+        conn.offer("ack")
+        conn.offer("note.added")
+        p.writable.clear()
+    assert p.transport.written == [] and socket.sent == ["ack", "note.added"]
