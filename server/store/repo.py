@@ -92,9 +92,6 @@ class Store:
         self._sqlite = SqliteWrites(writer) if writer is not None else None
         # Ids of notes this process stored: their retries skip the write and read them back.
         self._recent_posts = posting.RecentIds(RECENT_POSTS)
-        # SQLite has one writer; queueing writers here beats retrying "database is locked".
-        self._write_lock = self._sqlite.lock if self._sqlite is not None else None
-        self._reader = writer
         self.themes = ThemeRecords(self)
         # On PostgreSQL a post is one statement on connections of its own (`pg_posting`).
         self._pg_poster = (
@@ -123,7 +120,8 @@ class Store:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction, queued behind the other writers on SQLite."""
-        lock = self._write_lock or contextlib.nullcontext()
+        # SQLite has one writer; queueing writers here beats retrying "database is locked".
+        lock = self._sqlite.lock if self._sqlite is not None else contextlib.nullcontext()
         async with lock, self._sessions() as session, session.begin():
             yield session
 
@@ -131,8 +129,8 @@ class Store:
         """A read of a whole event (thousands of rows, megabytes of JSON), kept off the event
         loop where the driver allows: on SQLite, row and JSON decoding would otherwise stall
         every room's fan-out for the length of the read."""
-        reader = self._reader
-        if reader is not None:
+        if self._sqlite is not None:
+            reader = self._sqlite.engine
 
             def run() -> T:
                 with reader.connect() as c:

@@ -47,7 +47,7 @@ class SqliteWrites:
     """The process's SQLite writers: one connection on the loop, one on a thread."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self.engine = engine  # blocking; readers off the loop may use it too
         self.lock = asyncio.Lock()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="tablee-sqlite-writer")
         # Each connection is held from its first write: a pool checkout and return per post
@@ -89,12 +89,12 @@ class SqliteWrites:
         if self._thread_conn is not None:
             self._thread.submit(self._thread_conn.close)
         self._thread.shutdown(wait=True)
-        self._engine.dispose()
+        self.engine.dispose()
 
     def _run_here(self, write: Callable[[Connection], T]) -> T:
         c = self._loop_conn
         if c is None or c.closed or c.invalidated:
-            c = self._loop_conn = self._engine.connect()
+            c = self._loop_conn = self.engine.connect()
             driver = c.connection.driver_connection
             assert driver is not None
             driver.execute("PRAGMA busy_timeout=0")
@@ -113,7 +113,7 @@ class SqliteWrites:
     def _connection(self) -> Connection:
         c = self._thread_conn
         if c is None or c.closed or c.invalidated:
-            c = self._thread_conn = self._engine.connect()
+            c = self._thread_conn = self.engine.connect()
         return c
 
     def _checkpoint(self) -> None:

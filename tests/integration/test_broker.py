@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -88,10 +89,11 @@ def test_unknown_schemes_are_named() -> None:
         broker_from_url("kafka://x")
 
 
-@pytest.mark.redis
-async def test_two_processes_exchange_and_recover_after_redis_restarts(
+@contextlib.asynccontextmanager
+async def _publisher_and_subscriber(
     private_redis: PrivateRedis,
-) -> None:
+) -> AsyncIterator[tuple[Broker, Inbox]]:
+    """Two brokers on a private Redis, as two processes: one publishes, one hears room:x."""
     url = private_redis.url
     for _ in range(50):
         if await _redis_up(url):
@@ -104,6 +106,28 @@ async def test_two_processes_exchange_and_recover_after_redis_restarts(
     try:
         await b.subscribe("room:x")
         await asyncio.sleep(0.1)
+        yield a, ib
+    finally:
+        private_redis.thaw()
+        await a.close()
+        await b.close()
+
+
+async def _publish_once_back(broker: Broker, channel: str, message: str) -> None:
+    """Publish as soon as the broker takes it again."""
+    while True:
+        try:
+            await broker.publish(channel, message)
+            return
+        except BrokerError:
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.redis
+async def test_two_processes_exchange_and_recover_after_redis_restarts(
+    private_redis: PrivateRedis,
+) -> None:
+    async with _publisher_and_subscriber(private_redis) as (a, ib):
         await a.publish("room:x", "hello")
         assert await ib.get() == ("room:x", "hello")
 
@@ -118,17 +142,9 @@ async def test_two_processes_exchange_and_recover_after_redis_restarts(
         began = loop.time()
         await asyncio.wait_for(ib.resynced.wait(), 10)
         assert ib.resyncs == 1, "the subscriber is told it may have missed messages"
-        while True:
-            try:
-                await a.publish("room:x", "after")
-                break
-            except BrokerError:
-                await asyncio.sleep(0.05)
+        await _publish_once_back(a, "room:x", "after")
         assert await ib.get() == ("room:x", "after")
         print(f"fan-out resumed {loop.time() - began:.2f} s after Redis came back")
-    finally:
-        await a.close()
-        await b.close()
 
 
 @pytest.mark.redis
@@ -138,18 +154,7 @@ async def test_a_hung_redis_is_noticed_and_left_and_rejoined(
     from server import redis_broker
 
     monkeypatch.setattr(redis_broker, "HEALTH_SECONDS", 0.5)
-    url = private_redis.url
-    for _ in range(50):
-        if await _redis_up(url):
-            break
-        await asyncio.sleep(0.1)
-    a, b = broker_from_url(url), broker_from_url(url)
-    ia, ib = Inbox(), Inbox()
-    await a.start(ia.handler, ia.resync)
-    await b.start(ib.handler, ib.resync)
-    try:
-        await b.subscribe("room:x")
-        await asyncio.sleep(0.1)
+    async with _publisher_and_subscriber(private_redis) as (a, ib):
         await a.publish("room:x", "before")
         assert await ib.get() == ("room:x", "before")
 
@@ -167,17 +172,8 @@ async def test_a_hung_redis_is_noticed_and_left_and_rejoined(
 
         private_redis.thaw()
         await asyncio.wait_for(ib.resynced.wait(), 10)
-        while True:
-            try:
-                await a.publish("room:x", "after")
-                break
-            except BrokerError:
-                await asyncio.sleep(0.05)
+        await _publish_once_back(a, "room:x", "after")
         while (item := await ib.get()) != ("room:x", "after"):
             # What was published just before the freeze may still come; nothing else.
             assert item == ("room:x", "during"), item
         print(f"a hung Redis was noticed in {noticed:.2f} s")
-    finally:
-        private_redis.thaw()
-        await a.close()
-        await b.close()
