@@ -210,11 +210,16 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
                     )
             except ProtocolError as exc:
                 conn.offer(protocol.error_frame(exc))
+                closing: tuple[int, str] | None = None
                 if exc.code == ErrorCode.TOO_BIG:
-                    await _close_after_flush(websocket, conn, CLOSE_TOO_BIG, "frame too big")
-                    return
-                if strikes.over(exc.code):
-                    await _close_after_flush(websocket, conn, CLOSE_POLICY, "too many bad frames")
+                    closing = (CLOSE_TOO_BIG, "frame too big")
+                elif strikes.over(exc.code):
+                    closing = (CLOSE_POLICY, "too many bad frames")
+                if closing is not None:
+                    # Requests accepted before the abuse are answered before the close, so
+                    # a client never loses the reply to a request the server took.
+                    await inbox.finish(HANDLER_GRACE)
+                    await _close_after_flush(websocket, conn, *closing)
                     return
             if conn.dropped:
                 return

@@ -112,6 +112,12 @@ class Client:
     async def send_raw(self, data: str | bytes) -> None:
         await self.ws.send(data)
 
+    def send_burst(self, texts: list[str]) -> None:
+        """Send text frames in one write to the socket, so the server reads them all at once."""
+        for text in texts:
+            self.ws.protocol.send_text(text.encode())
+        self.ws.transport.write(b"".join(self.ws.protocol.data_to_send()))
+
     async def next(self, type_: str | None = None, timeout: float = 10) -> dict[str, Any]:
         """The next frame (of that type; others before it are discarded)."""
         async with asyncio.timeout(timeout):
