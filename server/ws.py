@@ -178,6 +178,7 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
     bucket = TokenBucket(settings.rate_per_second, settings.rate_burst)
     strikes = _Strikes(settings.max_bad_frames)
     inbox = _Inbox(functools.partial(_handle, websocket, ctx, conn, strikes))
+    closing: tuple[int, str] | None = None  # set when the client is closed for abuse
     try:
         while not inbox.stopped:
             try:
@@ -210,21 +211,20 @@ async def _receive(websocket: WebSocket, ctx: AppContext, conn: Connection) -> N
                     )
             except ProtocolError as exc:
                 conn.offer(protocol.error_frame(exc))
-                closing: tuple[int, str] | None = None
                 if exc.code == ErrorCode.TOO_BIG:
                     closing = (CLOSE_TOO_BIG, "frame too big")
-                elif strikes.over(exc.code):
+                    return
+                if strikes.over(exc.code):
                     closing = (CLOSE_POLICY, "too many bad frames")
-                if closing is not None:
-                    # Requests accepted before the abuse are answered before the close, so
-                    # a client never loses the reply to a request the server took.
-                    await inbox.finish(HANDLER_GRACE)
-                    await _close_after_flush(websocket, conn, *closing)
                     return
             if conn.dropped:
                 return
     finally:
+        # Requests accepted before a close for abuse are answered before it, so a client
+        # never loses the reply to a request the server took.
         await inbox.finish(HANDLER_GRACE)
+        if closing is not None:
+            await _close_after_flush(websocket, conn, *closing)
 
 
 async def _handle(
