@@ -142,7 +142,11 @@ def map_coordinates(
 
 
 def refine(
-    vectors: np.ndarray, labels: np.ndarray, threshold: float, iterations: int = 10
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+    iterations: int = 10,
+    gate: np.ndarray | None = None,
 ) -> np.ndarray:
     """HDBSCAN's clusters as seeds, then each note to its nearest centre, a few rounds.
 
@@ -152,15 +156,26 @@ def refine(
     and recomputing the centres (Lloyd's rounds, the number of themes fixed) straightens
     them; a note below `threshold` to every centre stays unthemed. On the labelled sets
     this raised NMI by 0.01-0.04 over attaching the leftovers alone (docs/themes.md).
+
+    `gate`, when given, holds the same notes in another space (the model's, when themes
+    are drawn with shared words blended in): the nearest centre is found in `vectors`, but
+    a note stays unthemed when its cosine to that theme's centre in `gate` is below
+    `threshold`, so what "unthemed" means does not depend on the words.
     """
-    current = attach_leftovers(vectors, labels, threshold)
+    # With a gate the first round attaches the leftovers itself, by the gate's rule.
+    current = attach_leftovers(vectors, labels, threshold) if gate is None else labels.copy()
     for _ in range(iterations):
         keys, centres = centroids(vectors, current)
         if not keys:
             return current
         similarity = vectors.astype(np.float64) @ centres.T
         best = similarity.argmax(axis=1)
-        close = similarity[np.arange(len(best)), best] >= threshold
+        if gate is None:
+            closeness = similarity[np.arange(len(best)), best]
+        else:
+            _, gate_centres = centroids(gate, current)
+            closeness = np.einsum("ij,ij->i", gate.astype(np.float64), gate_centres[best])
+        close = closeness >= threshold
         updated = np.where(close, np.asarray(keys, dtype=np.int64)[best], NOISE)
         if np.array_equal(updated, current):
             break

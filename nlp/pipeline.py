@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from nlp.cluster import Clusterer, scaled_min_cluster_size
 from nlp.embed import Embedder
 from nlp.geometry import refine
+from nlp.lexical import LEXICAL_WEIGHT, blend
 from nlp.regroup import SAMPLE, SilhouetteJudge, merge_twins, split_broad
 from nlp.steering import Steering
 from nlp.themes import NoteInput, Stability, ThemeSet, build_themes
@@ -49,6 +50,7 @@ class ThemePipeline:
         split_factor: float | None = None,
         merge_threshold: float | None = MERGE_THRESHOLD,
         refine_rounds: int = REFINE_ROUNDS,
+        lexical_weight: float | None = LEXICAL_WEIGHT,
         stability: Stability | None = None,
     ) -> None:
         if embed_batch < 1:
@@ -59,6 +61,7 @@ class ThemePipeline:
         self.split_factor = split_factor
         self.merge_threshold = merge_threshold
         self.refine_rounds = refine_rounds
+        self.lexical_weight = lexical_weight
         self.stability = stability or Stability()
         # Bounds one embed call, so a wall loaded all at once does not hold every text
         # and activation in memory together.
@@ -90,9 +93,15 @@ class ThemePipeline:
         # threads contending for a busy core made a 384 x 384 eigendecomposition take
         # 2.3 s instead of 0.02 s.
         with threadpool_limits(1):
-            labels = self.clusterer.fit(matrix)
+            # Themes are found where shared words count too (`nlp.lexical`); everything
+            # shown of them (centres, map, distinctness, who moves) stays in the model's space.
+            space = matrix
+            if self.lexical_weight and len(notes):
+                space = blend(matrix, [n.text for n in notes], self.lexical_weight)
+            labels = self.clusterer.fit(space)
             if self.attach_threshold is not None and len(notes):
-                labels = self.straighten(matrix, labels, self.attach_threshold)
+                twins = None if space is matrix else matrix
+                labels = self.straighten(space, labels, self.attach_threshold, twins=twins)
             clustered = time.perf_counter()
 
             themes = build_themes(
@@ -107,8 +116,17 @@ class ThemePipeline:
         }
         return themes
 
-    def straighten(self, matrix: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    def straighten(
+        self,
+        matrix: np.ndarray,
+        labels: np.ndarray,
+        threshold: float,
+        twins: np.ndarray | None = None,
+    ) -> np.ndarray:
         """HDBSCAN's themes with straight borders, near-twins merged (broad ones split).
+
+        Twins are judged on `twins` (the model's vectors; `matrix` when None): two themes
+        the model cannot tell apart are one, whatever words they use.
 
         Each step is followed by `refine`, so the next one sees themes as they settle.
         Splitting (`split_factor`, e.g. `SPLIT_FACTOR`, best with `refine_rounds=40`)
@@ -118,14 +136,15 @@ class ThemePipeline:
         by default.
         """
         rounds = self.refine_rounds
-        labels = refine(matrix, labels, threshold, rounds)
+        labels = refine(matrix, labels, threshold, rounds, gate=twins)
         if self.split_factor is not None and len(matrix) >= REGROUP_MIN_NOTES:
             smallest = scaled_min_cluster_size(min(len(matrix), SAMPLE))
             parts = max(3, round(self.split_factor * smallest))
             judge = SilhouetteJudge(matrix)
             score = judge(labels)
             for _ in range(SPLIT_ROUNDS):
-                candidate = refine(matrix, split_broad(matrix, labels, parts), threshold, rounds)
+                split = split_broad(matrix, labels, parts)
+                candidate = refine(matrix, split, threshold, rounds, gate=twins)
                 candidate_score = judge(candidate)
                 # Only a rise: letting it fall by 2% kept the right splits of biomedical
                 # titles at 20,000 notes but not at 18,000, and a decision that flips as
@@ -134,8 +153,8 @@ class ThemePipeline:
                     break
                 labels, score = candidate, candidate_score
         if self.merge_threshold is not None:
-            merged = merge_twins(matrix, labels, self.merge_threshold)
-            labels = refine(matrix, merged, threshold, rounds)
+            merged = merge_twins(matrix if twins is None else twins, labels, self.merge_threshold)
+            labels = refine(matrix, merged, threshold, rounds, gate=twins)
         return labels
 
     def embed_missing(
