@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .cluster import HdbscanClusterer
 from .embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+from .lexical import LEXICAL_WEIGHT
 from .pipeline import ThemePipeline
 
 FAKE_MODEL = "hashing"
@@ -18,10 +19,16 @@ def make_embedder(model: str) -> Embedder:
     return embedder
 
 
-def make_pipeline(model: str) -> ThemePipeline:
-    return ThemePipeline(make_embedder(model), HdbscanClusterer())
+def make_pipeline(model: str, word_weight: float = LEXICAL_WEIGHT) -> ThemePipeline:
+    """`word_weight`: the share of shared words in how alike two notes are (0: the model's
+    cosine alone), see `nlp.lexical`."""
+    return ThemePipeline(make_embedder(model), HdbscanClusterer(), lexical_weight=word_weight)
 
 
-def make_pipeline_from(embedder: Embedder | None) -> ThemePipeline:
+def make_pipeline_from(
+    embedder: Embedder | None, word_weight: float = LEXICAL_WEIGHT
+) -> ThemePipeline:
     """The default pipeline around an embedder; `None` when the vectors come ready-made."""
-    return ThemePipeline(embedder or HashingEmbedder(), HdbscanClusterer())
+    return ThemePipeline(
+        embedder or HashingEmbedder(), HdbscanClusterer(), lexical_weight=word_weight
+    )

@@ -30,6 +30,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from .incremental import Centres, Placement, place, split_groups
+from .lexical import LEXICAL_WEIGHT
 from .refresh import EventNotes, RunOutput, RunRequest, encode_payload, themes_from_payload
 from .steering import Steering
 from .themes import NoteInput, ThemeSet
@@ -287,7 +288,7 @@ _child_tickets: dict[int, Future[RunOutput | None]] = {}
 _child_counter = itertools.count(1)
 
 
-def _child_init(model: str) -> None:
+def _child_init(model: str, word_weight: float) -> None:
     global _child_host, _child_runs
     from .factory import make_pipeline
 
@@ -299,7 +300,7 @@ def _child_init(model: str) -> None:
         target=_exit_with_parent, args=(os.getppid(),), name="tablee-parent-watch", daemon=True
     ).start()
 
-    _child_host = PipelineHost(make_pipeline(model))
+    _child_host = PipelineHost(make_pipeline(model, word_weight))
     _child_runs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tablee-themes")
 
 
@@ -361,8 +362,9 @@ _POLL_SECONDS = 0.1
 class ProcessRunner:
     """Runs in a child process holding the model; a child that dies is replaced."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, word_weight: float = LEXICAL_WEIGHT) -> None:
         self._model = model
+        self._word_weight = word_weight
         self._pool: Executor | None = None
 
     def _new_pool(self) -> Executor:
@@ -371,7 +373,7 @@ class ProcessRunner:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_child_init,
-            initargs=(self._model,),
+            initargs=(self._model, self._word_weight),
         )
 
     async def start(self) -> None:

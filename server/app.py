@@ -121,10 +121,12 @@ def _theme_worker(settings: Settings, ctx: AppContext) -> ThemeWorker:
     from nlp.runner import ProcessRunner, Runner, ThreadRunner
     from nlp.worker import ThemeWorker
 
-    model = settings.embedding_model
+    model, weight = settings.embedding_model, settings.theme_word_weight
     # The model-free stand-in is cheap enough for a thread; a real model gets its own process.
     runner: Runner = (
-        ThreadRunner(lambda: make_pipeline(model)) if model == FAKE_MODEL else ProcessRunner(model)
+        ThreadRunner(lambda: make_pipeline(model, weight))
+        if model == FAKE_MODEL
+        else ProcessRunner(model, weight)
     )
     return ThemeWorker(
         ctx.store.themes,

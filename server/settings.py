@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
 
     embedding_model: str = ""
+    theme_word_weight: float = Field(default=0.3, ge=0.0, lt=1.0)
     worker: str = "inprocess"
     themes_debounce_seconds: float = Field(default=1.0, ge=0.0)
     themes_max_wait_seconds: float = Field(default=5.0, ge=0.0)

@@ -36,6 +36,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--model", default=None, help="embedding model: path or name (TABLEE_EMBEDDING_MODEL)"
     )
     parser.add_argument(
+        "--word-weight",
+        type=float,
+        default=None,
+        help="share of shared words in how alike notes are, 0 to 0.99 (TABLEE_THEME_WORD_WEIGHT)",
+    )
+    parser.add_argument(
         "--vectors", type=Path, help="a .npy cache of the embeddings: read if present, else written"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -60,6 +66,16 @@ def _model(args: argparse.Namespace) -> str:
     from .settings import load_settings
 
     return load_settings().embedding_model
+
+
+def _word_weight(args: argparse.Namespace) -> float:
+    if args.word_weight is not None:
+        if not 0.0 <= args.word_weight < 1.0:
+            raise SystemExit("tablee themes: --word-weight must be at least 0 and below 1")
+        return float(args.word_weight)
+    from .settings import load_settings
+
+    return load_settings().theme_word_weight
 
 
 def _vectors(args: argparse.Namespace, texts: list[str], order: np.ndarray) -> np.ndarray:
@@ -101,7 +117,7 @@ def main(args: argparse.Namespace) -> int:
 
     notes = [NoteInput(f"n{i}", texts[i], rooms[i], float(k)) for k, i in enumerate(order)]
     vectors = {note.id: order_vectors[k] for k, note in enumerate(notes)}
-    pipeline = make_pipeline_from(None)
+    pipeline = make_pipeline_from(None, _word_weight(args))
 
     themes = pipeline.run(notes, vectors, None)
     seconds["cluster"] = pipeline.timings["cluster"]

@@ -47,10 +47,10 @@ class JobWorker:
         self.jobs = ThemeJobs(settings.broker_url, settings.jobs_stream)
         self.broker = RedisBroker(settings.broker_url)
         self.origin = "w" + uuid.uuid4().hex[:11]
-        model = settings.embedding_model
+        model, weight = settings.embedding_model, settings.theme_word_weight
         # This process exists for the pipeline, so a thread of its own is enough.
         self.themes = ThemeWorker(
-            self.store.themes, self._publish, ThreadRunner(lambda: make_pipeline(model))
+            self.store.themes, self._publish, ThreadRunner(lambda: make_pipeline(model, weight))
         )
         self.placements = PlacementConsumer(
             PlacementStream(settings.broker_url, settings.placement_stream),

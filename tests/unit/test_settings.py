@@ -44,3 +44,14 @@ def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("TABLEE_CONFIG", "/nonexistent/tablee.toml")
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings()
+
+
+def test_the_word_weight_of_themes_is_a_share_below_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlp.factory import make_pipeline
+
+    assert load_settings().theme_word_weight == 0.3
+    monkeypatch.setenv("TABLEE_THEME_WORD_WEIGHT", "0")
+    assert make_pipeline("hashing", load_settings().theme_word_weight).lexical_weight == 0.0
+    monkeypatch.setenv("TABLEE_THEME_WORD_WEIGHT", "1")
+    with pytest.raises(SettingsError, match="TABLEE_THEME_WORD_WEIGHT"):
+        load_settings()

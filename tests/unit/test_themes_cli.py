@@ -44,7 +44,11 @@ def test_json_carries_the_figures_and_the_themes(
     ]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("nmi", "ari", "unthemed_share", "n_themes", "kmeans_nmi", "kmeans_ari", "churn"):
+    figures = (
+        *("nmi", "ari", "unthemed_share", "n_themes", "kmeans_nmi", "kmeans_ari"),
+        *("kmeans_words_nmi", "kmeans_words_ari", "churn"),
+    )
+    for key in figures:
         assert isinstance(out[key], float | int), key
     assert isinstance(out["seconds"], float)
     assert set(out["stages"]) >= {"embed", "cluster", "themes", "kmeans", "total"}
@@ -70,3 +74,16 @@ def test_a_missing_column_is_named(tmp_path: Path) -> None:
     source = _csv(tmp_path / "notes.csv")
     with pytest.raises(SystemExit, match="no column 'body'"):
         main(["themes", str(source), "--text-column", "body", "--model", "hashing"])
+
+
+def test_the_word_weight_is_checked_and_zero_turns_the_words_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _csv(tmp_path / "notes.csv")
+    base = ["themes", str(source), "--label-column", "label", "--model", "hashing", "--json"]
+    with pytest.raises(SystemExit, match="--word-weight must be"):
+        main([*base, "--word-weight", "1"])
+    assert main([*base, "--word-weight", "0"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # Without words, k-means sees the same rows either way.
+    assert out["kmeans_words_nmi"] == out["kmeans_nmi"]
