@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,14 +161,49 @@ class Snapshot:
 _FIELD = re.compile(rb'"(version|n_notes|seconds)":\s*([0-9.]+)')
 
 
+class SnapshotLog:
+    """The large event's snapshots as they arrived, and what they say about its runs."""
+
+    snapshots: list[Snapshot]
+
+    async def idle(self, quiet: float = QUIET_SECONDS, limit: float = 300.0) -> None:
+        """Wait until no snapshot has come for `quiet` seconds: no re-clustering is running."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            last = self.snapshots[-1].at if self.snapshots else 0.0
+            if time.monotonic() - last >= quiet:
+                return
+            await asyncio.sleep(1.0)
+
+    async def until_notes(self, notes: int, limit: float) -> float | None:
+        """When a snapshot of at least `notes` notes arrived; None if none within `limit` s."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            done = [s.at for s in self.snapshots if s.notes >= notes]
+            if done:
+                return done[0]
+            await asyncio.sleep(1.0)
+        return None
+
+    def busy_share(self, start: float, end: float) -> float:
+        """How much of [start, end] a re-clustering of this event was running."""
+        busy = 0.0
+        for snap in self.snapshots:
+            if snap.seconds is None:
+                continue
+            busy += max(0.0, min(end, snap.at) - max(start, snap.at - snap.seconds))
+        return busy / max(end - start, 1e-9)
+
+
 @dataclass
-class BoardWatch:
+class BoardWatch(SnapshotLog):
     """A facilitator of the large event: watches its themes and keeps it re-clustering."""
 
     url: str
     token: str
     room: str
     snapshots: list[Snapshot] = field(default_factory=list)
+    on_snapshot: Callable[[Snapshot], None] | None = None
     _ws: ClientConnection | None = None
     _reader: asyncio.Task[None] | None = None
     _posted: int = 0
@@ -200,14 +235,15 @@ class BoardWatch:
             values = {"version": head.get(b"version", 0.0), "n_notes": head.get(b"n_notes", 0.0)}
             if b"seconds" in tail:
                 values["seconds"] = tail[b"seconds"]
-            self.snapshots.append(
-                Snapshot(
-                    time.monotonic(),
-                    int(values.get("version", 0)),
-                    int(values.get("n_notes", 0)),
-                    values.get("seconds"),
-                )
+            snap = Snapshot(
+                time.monotonic(),
+                int(values.get("version", 0)),
+                int(values.get("n_notes", 0)),
+                values.get("seconds"),
             )
+            self.snapshots.append(snap)
+            if self.on_snapshot is not None:
+                self.on_snapshot(snap)
 
     async def post(self, text: str) -> None:
         assert self._ws is not None
@@ -224,39 +260,105 @@ class BoardWatch:
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
 
-    async def idle(self, quiet: float = QUIET_SECONDS, limit: float = 300.0) -> None:
-        """Wait until no snapshot has come for `quiet` seconds: no re-clustering is running."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            last = self.snapshots[-1].at if self.snapshots else 0.0
-            if time.monotonic() - last >= quiet:
-                return
-            await asyncio.sleep(1.0)
-
-    async def until_notes(self, notes: int, limit: float) -> float | None:
-        """When a snapshot of at least `notes` notes arrived; None if none within `limit` s."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            done = [s.at for s in self.snapshots if s.notes >= notes]
-            if done:
-                return done[0]
-            await asyncio.sleep(1.0)
-        return None
-
-    def busy_share(self, start: float, end: float) -> float:
-        """How much of [start, end] a re-clustering of this event was running."""
-        busy = 0.0
-        for snap in self.snapshots:
-            if snap.seconds is None:
-                continue
-            busy += max(0.0, min(end, snap.at) - max(start, snap.at - snap.seconds))
-        return busy / max(end - start, 1e-9)
-
     async def close(self) -> None:
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
+
+
+# Commands and snapshots cross the pipe as JSON lines; the texts kept posting while busy.
+_BUSY_TEXTS = 500
+
+
+@dataclass
+class WatchProcess(SnapshotLog):
+    """A `BoardWatch` in a process of its own.
+
+    The facilitator's snapshots of a 20,000-note event are megabytes each, one every few
+    seconds. Received in this process, each would hold the loop that also times the room
+    deliveries, and the stall would be counted as the server's; a real facilitator's
+    browser is elsewhere. Its CPU still counts on this machine's cores, as the server's
+    child's does.
+    """
+
+    url: str
+    token: str
+    room: str
+    snapshots: list[Snapshot] = field(default_factory=list)
+    _proc: asyncio.subprocess.Process | None = None
+    _reader: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--watch",
+            json.dumps({"url": self.url, "token": self.token, "room": self.room}),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        async for line in self._proc.stdout:
+            self.snapshots.append(Snapshot(**json.loads(line)))
+
+    async def _send(self, command: dict[str, object]) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(command).encode() + b"\n")
+        await self._proc.stdin.drain()
+
+    async def post(self, text: str) -> None:
+        await self._send({"post": text})
+
+    async def keep_busy(self, stop: asyncio.Event, lines: list[str]) -> None:
+        await self._send({"busy": lines[:_BUSY_TEXTS]})
+        await stop.wait()
+        await self._send({"busy": None})
+
+    async def close(self) -> None:
+        if self._proc is not None:
+            with suppress(ConnectionError):
+                await self._send({"close": True})
+            await self._proc.wait()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+
+async def watch_main(spec: str) -> None:
+    """The watcher process: commands on stdin, one JSON line per snapshot on stdout."""
+    where = json.loads(spec)
+
+    def report(snap: Snapshot) -> None:
+        sys.stdout.write(json.dumps(vars(snap)) + "\n")
+        sys.stdout.flush()
+
+    watch = BoardWatch(where["url"], where["token"], where["room"], on_snapshot=report)
+    await watch.open()
+    loop = asyncio.get_running_loop()
+    commands = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
+    stop: asyncio.Event | None = None
+    busy: asyncio.Task[None] | None = None
+    try:
+        async for line in commands:
+            command = json.loads(line)
+            if "post" in command:
+                await watch.post(command["post"])
+            elif command.get("busy"):
+                stop = asyncio.Event()
+                busy = asyncio.create_task(watch.keep_busy(stop, command["busy"]))
+            elif "busy" in command and stop is not None and busy is not None:
+                stop.set()
+                await busy
+            elif command.get("close"):
+                break
+    finally:
+        if stop is not None:
+            stop.set()
+        await watch.close()
 
 
 @dataclass
@@ -361,7 +463,7 @@ async def recluster_and_delivery(
         response.raise_for_status()
         joined = response.json()
     code, big = seeded.join_code, seeded.notes
-    watch = BoardWatch(url, joined["token"], joined["rooms"][0]["id"])
+    watch = WatchProcess(url, joined["token"], joined["rooms"][0]["id"])
     await watch.open()
     try:
         say(f"re-clustering: first themes of event {code}, {big} stored notes (embeds them all)")
@@ -555,7 +657,11 @@ def main() -> int:
         "--production", action="store_true", help="PostgreSQL + Redis + a tablee worker process"
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--watch", help=argparse.SUPPRESS)  # runs as the watcher process
     args = parser.parse_args()
+    if args.watch:
+        asyncio.run(watch_main(args.watch))
+        return 0
     with ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="tablee-board-"))
         topology = stack.enter_context(production(args.redis)) if args.production else None
