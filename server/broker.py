@@ -16,6 +16,10 @@ Resync = Callable[[], None]
 
 
 class Broker(Protocol):
+    # False when no other process listens: the hub has already delivered here, and need
+    # not copy a frame into a message only to drop it as its own.
+    reaches_others: bool
+
     async def start(self, handler: Handler, resync: Resync) -> None: ...
 
     async def subscribe(self, channel: str) -> None: ...
@@ -35,6 +39,8 @@ class BrokerError(RuntimeError):
 
 class MemoryBroker:
     """Delivers in publish order to this process's subscribers only."""
+
+    reaches_others = False
 
     def __init__(self) -> None:
         self._handler: Handler | None = None

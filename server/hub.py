@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from . import protocol
 from .broker import Broker, BrokerError
 from .ordering import RoomSequencer
-from .raw_frames import RawFrames, text_frame
+from .raw_frames import LARGE_FRAME, RawFrames, text_frame
 from .rooms import Participant
 
 log = logging.getLogger("tablee.hub")
@@ -138,6 +138,11 @@ class Connection:
             if self._corked is not None:
                 self._corked.append(frame)
                 return True
+            if len(frame) > LARGE_FRAME and self._raw.ready():
+                # Later frames wait in the backlog, behind the slices, as behind a slow send.
+                sliced = self._raw.write_sliced(text_frame(frame))
+                self._writer = asyncio.get_running_loop().create_task(self._write(sliced))
+                return True
             if self._raw.write(text_frame(frame)):
                 return True
         return self._send(frame)
@@ -175,7 +180,7 @@ class Connection:
                     for frame in frames:
                         self.offer(frame)
 
-    async def _write(self, first: _Resumed) -> None:
+    async def _write(self, first: Awaitable[None]) -> None:
         try:
             await first
             while self._backlog and not self.dropped:
@@ -352,6 +357,8 @@ class Hub:
         """
         self.stats["published"] += 1
         self._deliver(channel, seq, epoch, frame)
+        if not self._broker.reaches_others:
+            return
         try:
             await self._broker.publish(channel, pack(self.origin, frame, seq, epoch))
         except BrokerError as exc:

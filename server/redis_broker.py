@@ -28,6 +28,8 @@ MAX_UNANSWERED = 10_000  # publishes Redis has not answered: past this it counts
 
 
 class RedisBroker:
+    reaches_others = True
+
     def __init__(self, url: str) -> None:
         self._url = url
         self._sub: resp.RespConnection | None = None

@@ -14,7 +14,7 @@ from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 
 from server.hub import Connection
-from server.raw_frames import RawFrames, text_frame
+from server.raw_frames import LARGE_FRAME, SLICE_BYTES, RawFrames, text_frame
 from tests.unit.test_hub import FakeSocket, person
 
 
@@ -149,3 +149,76 @@ async def test_corked_frames_take_the_asgi_path_if_the_socket_falls_behind_meanw
         conn.offer("note.added")
         p.writable.clear()
     assert p.transport.written == [] and socket.sent == ["ack", "note.added"]
+
+
+class CountingTransport(FakeTransport):
+    """Also records how many turns of the loop had passed at each write."""
+
+    def __init__(self, turns: list[int]) -> None:
+        super().__init__()
+        self.turns = turns
+        self.at: list[int] = []
+
+    def write(self, data: bytes) -> None:
+        self.at.append(self.turns[0])
+        super().write(bytes(data))
+
+
+async def _ticking(turns: list[int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        turns[0] += 1
+        await asyncio.sleep(0)
+
+
+async def test_a_large_frame_goes_out_in_slices_with_later_frames_behind_it() -> None:
+    p = _protocol()
+    turns = [0]
+    p.transport = CountingTransport(turns)
+    socket = FakeSocket()
+    conn = Connection("c", person("c"), 10, socket, RawFrames(p))
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(_ticking(turns, stop))
+    big = "é" + "x" * (LARGE_FRAME * 3)
+    assert conn.offer(big)
+    assert conn.offer("after")  # must not land in the middle of the big frame's bytes
+    for _ in range(200):
+        await asyncio.sleep(0)
+        if conn.flushed:
+            break
+    stop.set()
+    await ticker
+    assert conn.flushed
+    pieces = p.transport.written
+    assert len(pieces) == -(-len(text_frame(big)) // SLICE_BYTES) >= 12
+    assert all(len(piece) <= SLICE_BYTES for piece in pieces)
+    # Other work ran between slices: the loop was never held for the whole frame.
+    assert len(set(p.transport.at)) == len(pieces)
+    assert _frames(b"".join(pieces)) == [big.encode()]
+    assert socket.sent == ["after"]  # the frame behind it, in order, by the writer
+
+
+async def test_a_sliced_frame_waits_for_the_socket_and_a_close_half_way_ends_the_connection() -> (
+    None
+):
+    p = _protocol()
+    socket = FakeSocket()
+    conn = Connection("c", person("c"), 10, socket, RawFrames(p))
+    assert conn.offer("x" * (LARGE_FRAME + 1))
+    await asyncio.sleep(0)
+    p.writable.clear()  # the peer stopped reading after the first slice
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(p.transport.written) == 1 and not conn.flushed
+    p.disconnected = True
+    p.writable.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert conn.flushed and not conn.offer("more")
+    assert len(p.transport.written) == 1
+
+
+def test_a_small_frame_is_not_sliced() -> None:
+    p = _protocol()
+    conn = Connection("c", person("c"), 10, FakeSocket(), RawFrames(p))
+    assert conn.offer("x" * LARGE_FRAME)
+    assert len(p.transport.written) == 1 and conn.flushed
