@@ -38,33 +38,28 @@ class BrokerError(RuntimeError):
 
 
 class MemoryBroker:
-    """Delivers in publish order to this process's subscribers only."""
+    """One process: nothing to carry. The hub delivers to this process's subscribers itself
+    and, seeing `reaches_others` false, hands nothing on."""
 
     reaches_others = False
 
-    def __init__(self) -> None:
-        self._handler: Handler | None = None
-        self._channels: set[str] = set()
-
     async def start(self, handler: Handler, resync: Resync) -> None:
-        self._handler = handler
+        return None
 
     async def subscribe(self, channel: str) -> None:
-        self._channels.add(channel)
+        return None
 
     async def unsubscribe(self, channel: str) -> None:
-        self._channels.discard(channel)
+        return None
 
     async def publish(self, channel: str, message: str) -> None:
-        if self._handler is not None and channel in self._channels:
-            self._handler(channel, message)
+        return None
 
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
-        self._handler = None
-        self._channels.clear()
+        return None
 
 
 def broker_from_url(url: str) -> Broker:
