@@ -38,28 +38,33 @@ class BrokerError(RuntimeError):
 
 
 class MemoryBroker:
-    """One process: nothing to carry. The hub delivers to this process's subscribers itself
-    and, seeing `reaches_others` false, hands nothing on."""
+    """Delivers in publish order to this process's subscribers only."""
 
     reaches_others = False
 
+    def __init__(self) -> None:
+        self._handler: Handler | None = None
+        self._channels: set[str] = set()
+
     async def start(self, handler: Handler, resync: Resync) -> None:
-        return None
+        self._handler = handler
 
     async def subscribe(self, channel: str) -> None:
-        return None
+        self._channels.add(channel)
 
     async def unsubscribe(self, channel: str) -> None:
-        return None
+        self._channels.discard(channel)
 
     async def publish(self, channel: str, message: str) -> None:
-        return None
+        if self._handler is not None and channel in self._channels:
+            self._handler(channel, message)
 
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
-        return None
+        self._handler = None
+        self._channels.clear()
 
 
 def broker_from_url(url: str) -> Broker:
