@@ -60,6 +60,7 @@ class RunOutput:
     text: str  # the themes payload, encoded
     n_notes: int
     timings: dict[str, float] = field(default_factory=dict)
+    diff: str | None = None  # from the previous version (`nlp.theme_diff`), encoded
 
 
 def encode_payload(payload: object) -> str:
@@ -212,7 +213,9 @@ def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:
         )
         for t in payload.get("themes", ())
     )
-    unthemed = tuple(str(u["id"]) for u in payload.get("unthemed", ()))
+    listed = payload.get("unthemed", ())
+    unthemed = tuple(str(u["id"]) for u in listed)
+    distinct = {str(u["id"]): float(u.get("distinctness", 0.0)) for u in listed}
     coords = {str(k): (float(v[0]), float(v[1])) for k, v in payload.get("map", {}).items()}
     lineage = tuple(
         LineageEvent(int(e["version"]), str(e["kind"]), str(e["theme"]), str(e["other"]))
@@ -222,6 +225,7 @@ def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:
         version=int(payload.get("version", 0)),
         themes=themes,
         unthemed_ids=unthemed,
+        distinct=distinct,
         coords=coords,
         lineage=lineage,
     )

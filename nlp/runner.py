@@ -25,10 +25,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from . import theme_diff
 from .incremental import Centres, Placement, place, split_groups
 from .lexical import LEXICAL_WEIGHT
 from .refresh import EventNotes, RunOutput, RunRequest, encode_payload, themes_from_payload
@@ -64,6 +65,7 @@ class _EventCache:
     fresh: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     centres: Centres | None = None
     last: ThemeSet | None = None
+    payload: dict[str, Any] | None = None  # the snapshot of some version, to diff the next from
     lock: threading.Lock = field(default_factory=threading.Lock)
     notes: EventNotes = field(default_factory=EventNotes)
 
@@ -127,11 +129,13 @@ class PipelineHost:
         if not cache.notes.accepts(request):
             return None
         previous: ThemeSet | None = None
+        before: dict[str, Any] | None = None
         if request.previous_text is not None:
-            previous = themes_from_payload(json.loads(request.previous_text))
+            before = json.loads(request.previous_text)
+            previous = themes_from_payload(before)
         elif request.previous_version is not None:
             with cache.lock:
-                previous = cache.last
+                previous, before = cache.last, cache.payload
             if previous is None or previous.version != request.previous_version:
                 return None
         started = time.perf_counter()
@@ -139,7 +143,13 @@ class PipelineHost:
         themes, timings = self.run(request.event_id, notes, previous, request.steering)
         payload = themes.to_payload(cache.notes.notes)
         payload["seconds"] = round(time.perf_counter() - started, 3)
-        return RunOutput(themes.version, encode_payload(payload), len(notes), timings)
+        change = None
+        if before is not None and previous is not None and before["version"] == previous.version:
+            change = encode_payload(theme_diff.diff(before, payload))
+        with cache.lock:
+            if cache.last is themes:
+                cache.payload = payload
+        return RunOutput(themes.version, encode_payload(payload), len(notes), timings, change)
 
     def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
         """Embed `notes` in one batch (a third of the cost of one call each) and place them."""

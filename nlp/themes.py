@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 REPRESENTATIVES_PER_THEME = 3
+# A map point, or a unique idea's distinctness, that moved less than this since the last
+# run stays where it was: the board does not jitter, and an update's diff
+# (`nlp.theme_diff`) carries only what visibly changed. The map spans [-1, 1].
+MAP_STILL = 0.01
+DISTINCT_STILL = 0.01
 GROWTH_POINTS = 12
 LINEAGE_KEPT = 50
 LABEL_SAMPLE = 200
@@ -233,20 +238,43 @@ def build_themes(
         )
     else:
         centres = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0))
-    scores = distinctness(vectors, unthemed_rows, centres)
+    scores = distinctness(vectors, unthemed_rows, centres).tolist()
+    if previous is not None:
+        scores = [
+            _held(previous.distinct.get(ids[r]), s, DISTINCT_STILL)
+            for r, s in zip(unthemed_rows, scores, strict=True)
+        ]
+    # By the score as shown (three decimals), so a client re-sorting what it holds after
+    # a diff gets the same order (`theme_diff.unthemed_order`).
     ranked = sorted(
-        zip(unthemed_rows, scores.tolist(), strict=True), key=lambda p: (-p[1], ids[p[0]])
+        zip(unthemed_rows, scores, strict=True), key=lambda p: (-round(p[1], 3), ids[p[0]])
     )
-    coords = map_coordinates(vectors, ids, previous.coords if previous is not None else {})
+    old_coords = previous.coords if previous is not None else {}
+    coords = map_coordinates(vectors, ids, old_coords)
     kept = (*(previous.lineage if previous is not None else ()), *events)[-LINEAGE_KEPT:]
     return ThemeSet(
         version=version,
         themes=tuple(themes),
         unthemed_ids=tuple(ids[r] for r, _ in ranked),
         distinct={ids[r]: s for r, s in ranked},
-        coords={n: (float(x), float(y)) for n, (x, y) in zip(ids, coords.tolist(), strict=True)},
+        coords={
+            n: _held_point(old_coords.get(n), (float(x), float(y)))
+            for n, (x, y) in zip(ids, coords.tolist(), strict=True)
+        },
         lineage=kept,
     )
+
+
+def _held(before: float | None, now: float, still: float) -> float:
+    return before if before is not None and abs(now - before) < still else now
+
+
+def _held_point(
+    before: tuple[float, float] | None, now: tuple[float, float]
+) -> tuple[float, float]:
+    if before is not None and max(abs(now[0] - before[0]), abs(now[1] - before[1])) < MAP_STILL:
+        return before
+    return now
 
 
 def _recent(times: list[float], now: float, window: float) -> int:

@@ -49,8 +49,9 @@ class ThemeStore(Protocol):
     async def latest_text(self, event_id: str) -> str | None: ...
 
 
-Publish = Callable[[str, str], Awaitable[None]]
-"""Called with (event id, themes payload as JSON text) after each update."""
+Publish = Callable[[str, str, str | None], Awaitable[None]]
+"""Called after each update with the event id, the themes snapshot as JSON text, and the
+diff from the previous version as JSON text (None when there is no previous version)."""
 
 
 @dataclass
@@ -62,6 +63,9 @@ class _EventState:
     version: int | None = None  # of the latest themes this worker made
     saved_at: float | None = None  # monotonic
     unsaved: tuple[int, str, datetime] | None = None  # (version, text, notes read at)
+    # Another worker stored this version number first: what the runner holds is not what
+    # facilitators were sent, so the next run starts from the stored themes.
+    diverged: bool = False
 
 
 class ThemeWorker:
@@ -164,8 +168,10 @@ class ThemeWorker:
         if state.version is not None and (stored is None or state.version > stored):
             stored = state.version  # made here and not stored yet: the runner holds it
         steering = await self.steering(event_id)
-        request = await asyncio.to_thread(ledger.request, event_id, reading, stored, steering)
-        output = await self._runner.refresh(request)
+        output = None
+        if not state.diverged:
+            request = await asyncio.to_thread(ledger.request, event_id, reading, stored, steering)
+            output = await self._runner.refresh(request)
         if output is None:
             # The runner holds other notes or themes (it restarted, or another worker
             # stored newer themes): send everything once.
@@ -184,6 +190,7 @@ class ThemeWorker:
             output = await self._runner.refresh(request)
             if output is None:
                 raise RuntimeError(f"the theme runner declined a full run of {event_id}")
+            state.diverged = False
         ledger.applied(request)
         state.text, state.version = output.text, output.version
         state.runs += 1
@@ -199,9 +206,10 @@ class ThemeWorker:
                 log.info(
                     "themes v%d of %s were saved by another worker first", output.version, event_id
                 )
+                state.diverged = True
                 return None
             state.saved_at = now
-        await self._publish(event_id, output.text)
+        await self._publish(event_id, output.text, output.diff)
         return output.text
 
     def _store_later(self, event_id: str, delay: float) -> None:

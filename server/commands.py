@@ -13,7 +13,13 @@ from typing import Any
 from . import protocol
 from .context import AppContext
 from .event_commands import EVENT_HANDLERS
-from .hub import Connection, room_channel, themes_channel
+from .hub import (
+    Connection,
+    room_channel,
+    theme_diffs_channel,
+    theme_snapshots_channel,
+    themes_channel,
+)
 from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .rooms import (
     SEATED_ROLES,
@@ -26,6 +32,7 @@ from .rooms import (
 )
 from .store import Committed
 from .theme_commands import THEME_HANDLERS, after_post
+from .theme_messages import ThemesWatch
 
 Handler = Callable[[AppContext, Connection, ClientMessage], Awaitable[None]]
 
@@ -194,9 +201,18 @@ async def room_create(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
 
 
 async def themes_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
+    """Placements as they happen, and each re-clustering whole or as a diff. Asking again
+    (a client that missed a diff, say) brings the latest snapshot again."""
+    p = msg.payload
+    assert isinstance(p, ThemesWatch)
     check_can_watch_themes(conn.participant)
     event_id = conn.participant.event_id
+    wanted, other = theme_snapshots_channel(event_id), theme_diffs_channel(event_id)
+    if p.diffs:
+        wanted, other = other, wanted
+    await ctx.hub.unlisten(conn, other)
     await ctx.hub.listen(conn, themes_channel(event_id))
+    await ctx.hub.listen(conn, wanted)
     # External workers count: themes then come through the broker, not from this process.
     themes_on = ctx.worker is not None or ctx.jobs is not None
     conn.offer(protocol.ack_frame(msg.ref, {"worker": themes_on}))

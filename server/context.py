@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol
 from .auth import TokenSigner
-from .hub import Hub, event_channel, staff_channel, themes_channel
+from .hub import Hub, event_channel, staff_channel
 from .presence_registry import LocalPresence, PresenceRegistry
 from .rooms import Room
 from .settings import Settings
 from .step_timers import StepTimers
 from .store import Store
+from .theme_updates import update_frames
 
 if TYPE_CHECKING:
     from nlp.debounce import Debouncer
@@ -95,9 +96,9 @@ class AppContext:
         if self._seat_counts is not None:
             await self._seat_counts.close()
 
-    async def publish_themes(self, event_id: str, payload: str) -> None:
-        frame = protocol.encode_encoded("themes.snapshot", payload)
-        await self.hub.publish(themes_channel(event_id), frame)
+    async def publish_themes(self, event_id: str, snapshot: str, diff: str | None) -> None:
+        for channel, frame in update_frames(event_id, snapshot, diff):
+            await self.hub.publish(channel, frame)
 
     def note_changed(self, event_id: str) -> None:
         if self.worker is not None:

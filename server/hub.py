@@ -42,7 +42,18 @@ def staff_channel(event_id: str) -> str:
 
 
 def themes_channel(event_id: str) -> str:
+    """Every theme watcher: live placements of new notes (`themes.assigned`)."""
     return f"themes:{event_id}"
+
+
+def theme_snapshots_channel(event_id: str) -> str:
+    """Watchers taking the whole snapshot after each re-clustering."""
+    return f"theme-snapshots:{event_id}"
+
+
+def theme_diffs_channel(event_id: str) -> str:
+    """Watchers taking each re-clustering as a diff from the version they hold."""
+    return f"theme-diffs:{event_id}"
 
 
 def pack(origin: str, frame: str, seq: int | None = None, epoch: str | None = None) -> str:

@@ -26,7 +26,7 @@ from pydantic import (
 
 from .event_messages import EVENT_CLIENT_TYPES, EVENT_SERVER_TYPES, EventPayload
 from .payload import Empty, Id, Payload, RoomName, clean_text
-from .theme_messages import THEME_CLIENT_TYPES, THEME_SERVER_TYPES, ThemePayload
+from .theme_messages import THEME_CLIENT_TYPES, THEME_SERVER_TYPES, ThemePayload, ThemesWatch
 
 VERSION = 1
 SUBPROTOCOL = "tablee.v1"
@@ -125,6 +125,7 @@ ClientPayload = (
     | Empty
     | EventPayload
     | ThemePayload
+    | ThemesWatch
 )
 
 # Every message a client may send, with the payload it must carry.
@@ -137,7 +138,7 @@ CLIENT_TYPES: dict[str, type[ClientPayload]] = {
     "note.like": NoteRef,
     "note.unlike": NoteRef,
     "room.create": RoomCreate,
-    "themes.watch": Empty,
+    "themes.watch": ThemesWatch,
     "ping": Empty,
     **EVENT_CLIENT_TYPES,
     **THEME_CLIENT_TYPES,

@@ -1,4 +1,5 @@
-"""Messages that steer themes: a facilitator's edits, obeyed by every later re-clustering."""
+"""Theme messages: what a watcher asks for and receives after each re-clustering, and the
+edits that steer themes, obeyed by every later re-clustering."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ THEME_LABEL_MAX_CHARS = 80
 ThemeLabel = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=THEME_LABEL_MAX_CHARS)
 ]
+
+
+class ThemesWatch(Payload):
+    # With `diffs`, each update after the first snapshot comes as a `themes.diff` from the
+    # version held; a 20,000-note event's snapshot is megabytes, its diff kilobytes.
+    diffs: bool = False
 
 
 class ThemeRename(Payload):
@@ -56,4 +63,4 @@ THEME_CLIENT_TYPES: dict[str, type[ThemePayload]] = {
     "themes.pin": ThemeNote,
     "themes.hide": ThemeHide,
 }
-THEME_SERVER_TYPES = frozenset({"themes.assigned", "note.similar"})
+THEME_SERVER_TYPES = frozenset({"themes.assigned", "themes.diff", "note.similar"})

@@ -25,14 +25,14 @@ from nlp.factory import make_pipeline
 from nlp.runner import ThreadRunner
 from nlp.worker import ThemeWorker
 
-from . import protocol
-from .hub import pack, themes_channel
+from .hub import pack
 from .jobs import Job, ThemeJobs
 from .placement_stream import PlacementStream
 from .placement_worker import PlacementConsumer
 from .redis_broker import RedisBroker
 from .settings import Settings, SettingsError
 from .store import Store
+from .theme_updates import update_frames
 
 log = logging.getLogger("tablee.worker")
 
@@ -63,9 +63,9 @@ class JobWorker:
         )
         self.handled = 0
 
-    async def _publish(self, event_id: str, payload: str) -> None:
-        frame = protocol.encode_encoded("themes.snapshot", payload)
-        await self.broker.publish(themes_channel(event_id), pack(self.origin, frame))
+    async def _publish(self, event_id: str, snapshot: str, diff: str | None) -> None:
+        for channel, frame in update_frames(event_id, snapshot, diff):
+            await self.broker.publish(channel, pack(self.origin, frame))
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.broker.start(lambda _c, _m: None, lambda: None)

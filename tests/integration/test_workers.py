@@ -16,6 +16,7 @@ import pytest
 from server.store import Store
 from tests.client import Client, create_event, join
 from tests.conftest import ROOT, LiveServer, PrivateRedis, WorkerProcess
+from tests.theme_follower import ThemeFollower, normalised
 from tests.topics import BIKES, MEALS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -67,6 +68,9 @@ async def test_a_worker_killed_mid_run_loses_no_theme_job(
     code = fac_s.event["join_code"]
     fac = await Client.open(server.ws_url, fac_s)
     await fac.request("themes.watch", {})
+    # A console taking diffs, which come through Redis from whichever worker made them.
+    follower = ThemeFollower(await Client.open(server.ws_url, fac_s))
+    await follower.watch()
     people = [
         await Client.open(
             server.ws_url, await join(server.url, code, f"P{i}", fac_s.rooms[i % 4]["id"])
@@ -114,8 +118,21 @@ async def test_a_worker_killed_mid_run_loses_no_theme_job(
         finally:
             await store.close()
         assert latest is not None and acked <= _covered(latest)
+        held = await follower.until(snap["version"])
+        assert normalised(held) == normalised(snap)
+        # The survivor's next update reaches that console as a diff through Redis.
+        more = {
+            (await c.post(c.session.room_id, f"{texts[i]} (more {i})"))["payload"]["note"]["id"]
+            for i, c in enumerate(people)
+        }
+        async with asyncio.timeout(60):
+            while not (acked | more) <= _covered(snap):
+                snap = (await fac.next("themes.snapshot", timeout=60))["payload"]
+        held = await follower.until(snap["version"])
+        assert normalised(held) == normalised(snap)
+        assert follower.diffs >= 1
     finally:
-        for c in (*people, fac):
+        for c in (*people, fac, follower.client):
             await c.close()
 
 

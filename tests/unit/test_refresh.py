@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from nlp import theme_diff
 from nlp.factory import make_pipeline
 from nlp.refresh import (
     FULL_READ_EVERY,
@@ -202,9 +204,11 @@ class MemoryThemes:
 async def test_with_one_worker_per_database_a_snapshot_is_stored_at_most_so_often() -> None:
     store = MemoryThemes(_records(BIKES + MEALS, "n"))
     published: list[str] = []
+    diffs: list[str | None] = []
 
-    async def publish(event_id: str, text: str) -> None:
+    async def publish(event_id: str, text: str, diff: str | None) -> None:
         published.append(text)
+        diffs.append(diff)
 
     worker = ThemeWorker(
         store, publish, ThreadRunner(lambda: make_pipeline("hashing")), store_every=3600
@@ -217,6 +221,10 @@ async def test_with_one_worker_per_database_a_snapshot_is_stored_at_most_so_ofte
         second = await worker.refresh("e")
         assert first is not None and second is not None
         assert published == [first, second]
+        # The first themes have nothing to be a diff from; the second's diff rebuilds it.
+        assert diffs[0] is None and diffs[1] is not None
+        rebuilt = theme_diff.apply(json.loads(first), json.loads(diffs[1]))
+        assert _sorted_members(rebuilt) == _sorted_members(json.loads(second))
         # The second run went on from the first's themes, which only this worker holds.
         assert list(store.saved) == [json.loads(first)["version"]]
         assert json.loads(second)["version"] == json.loads(first)["version"] + 1
@@ -225,3 +233,9 @@ async def test_with_one_worker_per_database_a_snapshot_is_stored_at_most_so_ofte
     finally:
         await worker.close()  # stores what is left
     assert store.saved[json.loads(second)["version"]] == second
+
+
+def _sorted_members(payload: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot with each theme's notes sorted: their order carries no meaning."""
+    themes = [{**t, "note_ids": sorted(t["note_ids"])} for t in payload["themes"]]
+    return {**payload, "themes": themes}

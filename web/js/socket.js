@@ -5,6 +5,7 @@
 import { RoomCursor } from "./cursor.js";
 import { encode, newId, parse, PendingRequests, RequestError, ROOM_DIFF_TYPES, SUBPROTOCOL,
   TOKEN_PREFIX } from "./protocol.js";
+import { applyThemesDiff } from "./themes-diff.js";
 import { backoffDelay, Pacer } from "./timing.js";
 
 /** @typedef {import("./protocol.js").Frame} Frame */
@@ -20,7 +21,8 @@ import { backoffDelay, Pacer } from "./timing.js";
  * - `members` {room, members}: the full member list (after a recovered join)
  * - `diff` a room diff frame, in order, never twice
  * - `presence` {room, joins, leaves}
- * - `rooms` the room list, `themes` a themes snapshot, `themes-watch` the themes.watch ack
+ * - `rooms` the room list, `themes` the themes (each update's diff applied to what was held),
+ *   `themes-watch` the themes.watch ack
  * - `acked` {entry, note}, `rejected` {entry, error}: outbox entries settled
  * - `room-error` {room, error}
  * - `unreachable` {attempts}: several connection attempts in a row failed before opening
@@ -47,6 +49,8 @@ export class TableeSocket extends EventTarget {
     /** @type {Map<string, RoomCursor>} */
     this.rooms = new Map();
     this.wantThemes = false;
+    /** @type {any} the latest themes snapshot, which the next `themes.diff` applies to */
+    this.themesHeld = null;
     /** @type {{type: string, payload: Record<string, any>, onAck: (f: Frame) => void}[]} */
     this.kept = [];
     /** @type {Set<string>} note ids whose outbox entry is on the wire */
@@ -233,8 +237,20 @@ export class TableeSocket extends EventTarget {
         this.emit("rooms", p.rooms);
         break;
       case "themes.snapshot":
+        this.themesHeld = p;
         this.emit("themes", p);
         break;
+      case "themes.diff": {
+        const next = applyThemesDiff(this.themesHeld, p);
+        if (next) {
+          this.themesHeld = next;
+          this.emit("themes", next);
+        } else if (this.themesHeld && p.version > this.themesHeld.version) {
+          // A version went by unseen: asking again brings the latest snapshot.
+          this.sendThemesWatch();
+        }
+        break;
+      }
       case "error":
         if (frame.ref === undefined) console.warn("server error:", p.code, p.message);
         break;
@@ -309,14 +325,14 @@ export class TableeSocket extends EventTarget {
     if (this.state === "open") this.request("room.leave", { room }).catch(() => {});
   }
 
-  /** Receive `themes.snapshot` now and after each update, across reconnects. */
+  /** Receive the themes now and after each update (as diffs), across reconnects. */
   watchThemes() {
     this.wantThemes = true;
     if (this.state === "open") this.sendThemesWatch();
   }
 
   sendThemesWatch() {
-    this.request("themes.watch", {})
+    this.request("themes.watch", { diffs: true })
       .then((ack) => this.emit("themes-watch", ack.payload))
       .catch((error) => {
         if (error.code !== "disconnected") this.emit("room-error", { room: null, error });

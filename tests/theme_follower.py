@@ -1,0 +1,56 @@
+"""A facilitator's view of the themes as a console taking diffs holds it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nlp import theme_diff
+from tests.client import Client
+
+
+class ThemeFollower:
+    """Watches with `diffs`, applies each `themes.diff` to the snapshot held, and asks for
+    a snapshot again when a diff does not apply, as the web client does."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.held: dict[str, Any] | None = None
+        self.snapshots = 0
+        self.diffs = 0
+        self.bytes = 0
+        self.resyncs = 0
+
+    async def watch(self) -> dict[str, Any]:
+        return await self.client.request("themes.watch", {"diffs": True})
+
+    async def step(self, timeout: float) -> None:
+        frame = await self.client.next(timeout=timeout)
+        kind, payload = frame["type"], frame["payload"]
+        if kind == "themes.snapshot":
+            self.snapshots += 1
+            self.held = payload
+        elif kind == "themes.diff":
+            self.diffs += 1
+            self.bytes += len(str(payload))
+            try:
+                if self.held is None:
+                    raise theme_diff.DiffMismatch("no snapshot yet")
+                self.held = theme_diff.apply(self.held, payload)
+            except theme_diff.DiffMismatch:
+                self.resyncs += 1
+                await self.watch()
+
+    async def until(self, version: int, timeout: float = 30) -> dict[str, Any]:
+        """The themes once the held version reaches `version`."""
+        async with asyncio.timeout(timeout):
+            while self.held is None or self.held["version"] < version:
+                await self.step(timeout)
+        assert self.held is not None
+        return self.held
+
+
+def normalised(payload: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot with each theme's notes sorted: their order carries no meaning."""
+    themes = [{**t, "note_ids": sorted(t["note_ids"])} for t in payload["themes"]]
+    return {**payload, "themes": themes}
