@@ -218,7 +218,8 @@ class BoardWatch(SnapshotLog):
             max_size=MAX_INCOMING_FRAME,
         )
         self._reader = asyncio.create_task(self._read(self._ws))
-        await self._ws.send(encode("themes.watch", {}, ref="watch"))
+        # As the web console does: one snapshot, then each update as a diff.
+        await self._ws.send(encode("themes.watch", {"diffs": True}, ref="watch"))
 
     async def _read(self, ws: ClientConnection) -> None:
         while True:
@@ -226,6 +227,10 @@ class BoardWatch(SnapshotLog):
                 data = await ws.recv(decode=False)  # bytes: no decoding megabytes of text
             except ConnectionClosed:
                 return
+            if b'"themes.diff"' in data[:64]:
+                diff = json.loads(data)["payload"]  # kilobytes
+                self._arrived(diff["version"], diff["n_notes"], diff.get("seconds"))
+                continue
             if b'"themes.snapshot"' not in data[:64]:
                 continue
             # `seconds` is the payload's last field; lineage entries near the end also carry a
@@ -235,15 +240,13 @@ class BoardWatch(SnapshotLog):
             values = {"version": head.get(b"version", 0.0), "n_notes": head.get(b"n_notes", 0.0)}
             if b"seconds" in tail:
                 values["seconds"] = tail[b"seconds"]
-            snap = Snapshot(
-                time.monotonic(),
-                int(values.get("version", 0)),
-                int(values.get("n_notes", 0)),
-                values.get("seconds"),
-            )
-            self.snapshots.append(snap)
-            if self.on_snapshot is not None:
-                self.on_snapshot(snap)
+            self._arrived(values["version"], values["n_notes"], values.get("seconds"))
+
+    def _arrived(self, version: float, notes: float, seconds: float | None) -> None:
+        snap = Snapshot(time.monotonic(), int(version), int(notes), seconds)
+        self.snapshots.append(snap)
+        if self.on_snapshot is not None:
+            self.on_snapshot(snap)
 
     async def post(self, text: str) -> None:
         assert self._ws is not None

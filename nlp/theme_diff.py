@@ -49,10 +49,9 @@ def diff(previous: Mapping[str, Any], current: Mapping[str, Any]) -> Payload:
     unthemed = [e for e in current.get("unthemed", ()) if old_unthemed.get(e["id"]) != e]
     old_map = previous.get("map", {})
     points = {n: xy for n, xy in current.get("map", {}).items() if old_map.get(n) != xy}
-    out: Payload = {k: v for k, v in current.items() if k not in _SHAPED}
+    out: Payload = {"base": previous["version"], "version": current["version"]}
+    out.update((k, v) for k, v in current.items() if k not in _SHAPED)
     out.update(
-        base=previous["version"],
-        version=current["version"],
         themes=[{k: v for k, v in t.items() if k != "note_ids"} for t in current["themes"]],
         moved=moved,
         gone=gone,

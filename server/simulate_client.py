@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from nlp import theme_diff
 from server.protocol import ROOM_DIFF_TYPES, SERVER_TYPES, VERSION, encode
 
 REPLY_TIMEOUT = 30.0
@@ -77,6 +78,7 @@ class Tally:
         self.board_ms: dict[str, float] = {}  # note -> post to first sight on the board
         self.assigned: set[str] = set()  # notes a `themes.assigned` named
         self.board_by_snapshot = 0
+        self.themes_resyncs = 0  # diffs that did not apply: a snapshot was asked for again
         # (version, notes, the worker's seconds, when it arrived) for every snapshot.
         self.snapshots: list[tuple[int, int, float | None, float]] = []
         self.themes_changed = asyncio.Event()
@@ -227,7 +229,8 @@ class Peer:
                     payload["since"] = {"seq": cursor.seq, "epoch": cursor.epoch}
                 await self.request("room.join", payload)
             if self._watch:
-                ack = await self.request("themes.watch", {})
+                # As the web console does: one snapshot, then each update as a diff.
+                ack = await self.request("themes.watch", {"diffs": True})
                 # The server says whether a theme worker runs; without one, waiting is pointless.
                 self._tally.theme_worker = ack.get("worker") is not False
         except BaseException:
@@ -320,6 +323,8 @@ class Peer:
             self._on_joined(payload, now)
         elif type_ == "themes.snapshot":
             self._tally.on_themes(payload, now)
+        elif type_ == "themes.diff":
+            self._on_themes_diff(payload, now)
         elif type_ == "themes.assigned":
             self._tally.on_assigned(payload["note"], now)
         elif type_ == "room.reset":
@@ -333,6 +338,23 @@ class Peer:
                 reply.set_result(frame)
         elif type_ == "error":
             self._tally.errors[f"unsolicited {payload.get('code')}"] += 1
+
+    def _on_themes_diff(self, diff: dict[str, Any], now: float) -> None:
+        held = self._tally.themes
+        try:
+            if held is None:
+                raise theme_diff.DiffMismatch("no snapshot yet")
+            self._tally.on_themes(theme_diff.apply(held, diff), now)
+        except theme_diff.DiffMismatch:
+            # A version went by unseen: asking again brings the latest snapshot.
+            self._tally.themes_resyncs += 1
+            task = asyncio.create_task(self._rewatch())
+            self._rejoins.add(task)
+            task.add_done_callback(self._rejoins.discard)
+
+    async def _rewatch(self) -> None:
+        with contextlib.suppress(ConnectionLost, Refused, ConnectionClosed, TimeoutError):
+            await self.request("themes.watch", {"diffs": True})
 
     def _on_diff(self, frame: dict[str, Any], now: float) -> None:
         room, seq, epoch = frame.get("room"), frame.get("seq"), frame.get("epoch")
