@@ -17,6 +17,7 @@ import { notifier } from "../views/toast.js";
 /** @typedef {import("../views/room-people.js").RoomPeople} RoomPeople */
 
 const notify = notifier(byId("toast"));
+const THEMES_REDRAW_MS = 250;
 
 /**
  * Read which event to open: `#CODE`, `?code=CODE`, or `#code=CODE&secret=SECRET` for a
@@ -164,16 +165,30 @@ function openConsole(session) {
   };
   const drawThemes = () => renderThemes(byId("themes"), themesNow, roomName,
     { steer, roomCount: cards.size });
+  // Notes are placed one by one, ten a second on a busy event: redraw at most every
+  // THEMES_REDRAW_MS, the latest state each time.
+  let drawDue = false;
+  let drawnAt = 0;
+  const scheduleDraw = () => {
+    if (drawDue) return;
+    drawDue = true;
+    const wait = Math.max(0, drawnAt + THEMES_REDRAW_MS - performance.now());
+    setTimeout(() => requestAnimationFrame(() => {
+      drawDue = false;
+      drawnAt = performance.now();
+      drawThemes();
+    }), wait);
+  };
   socket.addEventListener("themes", (ev) => {
     themesSeen = true;
     themesNow = detail(ev);
-    drawThemes();
+    scheduleDraw();
   });
   socket.addEventListener("frame", (ev) => {
     const frame = detail(ev);
     if (frame?.type === "themes.assigned" && themesNow) {
       themesNow = withPlacement(themesNow, frame.payload);
-      drawThemes();
+      scheduleDraw();
     }
   });
   socket.addEventListener("themes-watch", (ev) => {

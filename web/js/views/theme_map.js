@@ -1,4 +1,5 @@
-// The theme map and growth charts: small SVG drawings for the facilitator's themes panel.
+// The theme map (a canvas) and growth charts (small SVG lines) for the facilitator's themes
+// panel.
 
 const SVG = "http://www.w3.org/2000/svg";
 // Distinguishable on white and for the common colour-vision deficiencies (Okabe–Ito).
@@ -21,42 +22,108 @@ export function themeColour(index) {
   return PALETTE[index % PALETTE.length];
 }
 
+const MAP_CSS_PX = 320; // drawn at this size (times the screen's pixel ratio); CSS scales it
+const PAD = 8;
+const HIT_PX = 6; // how near the pointer must be to a point to name it
+
 /**
  * Every note as a point: filled in its theme's colour, unique ideas as hollow grey rings.
  * Positions come from the server, aligned between updates, so points stay where they were.
+ * Drawn on a canvas: an event of 20,000 notes is 20,000 points, redrawn at every update,
+ * which as SVG elements took the browser over a second each time. Hovering a point names
+ * its theme (or the unique idea's text) in a tooltip.
  * @param {{map?: Record<string, number[]>, themes: {id: string, label: string, note_ids: string[],
  *   hidden?: boolean}[], unthemed: {id: string, text: string}[]}} themes
- * @returns {SVGElement}
+ * @returns {HTMLElement}
  */
 export function themeMap(themes) {
-  const size = 240;
-  const pad = 6;
-  const svg = s("svg", { viewBox: `0 0 ${size} ${size}`, class: "theme-map", role: "img",
-    "aria-label": "Map of the notes, coloured by theme", "data-testid": "theme-map" });
-  svg.append(s("rect", { x: 0, y: 0, width: size, height: size, class: "theme-map-bg" }));
   const map = themes.map || {};
+  const ratio = window.devicePixelRatio || 1;
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(MAP_CSS_PX * ratio);
+  canvas.height = Math.round(MAP_CSS_PX * ratio);
+  canvas.className = "theme-map";
+  const ctx = canvas.getContext("2d");
   /** @param {number} v */
-  const at = (v) => pad + ((v + 1) / 2) * (size - 2 * pad);
+  const at = (v) => PAD + ((v + 1) / 2) * (MAP_CSS_PX - 2 * PAD);
+  /** @type {{x: number, y: number, name: string}[]} */
+  const points = [];
+  let themed = 0;
   themes.themes.forEach((t, k) => {
     if (t.hidden) return;
+    if (ctx) {
+      ctx.beginPath();
+      ctx.fillStyle = themeColour(k);
+    }
     for (const id of t.note_ids) {
       const p = map[id];
       if (!p) continue;
-      const dot = s("circle", { cx: at(p[0]), cy: at(-p[1]), r: 2.6, fill: themeColour(k) });
-      dot.append(s("title", {}));
-      /** @type {SVGElement} */ (dot.lastChild).textContent = t.label;
-      svg.append(dot);
+      const x = at(p[0]);
+      const y = at(-p[1]);
+      points.push({ x, y, name: t.label });
+      themed += 1;
+      if (ctx) {
+        ctx.moveTo((x + 2.6) * ratio, y * ratio);
+        ctx.arc(x * ratio, y * ratio, 2.6 * ratio, 0, 2 * Math.PI);
+      }
     }
+    if (ctx) ctx.fill();
   });
+  if (ctx) {
+    ctx.beginPath();
+    ctx.strokeStyle = "#777";
+    ctx.lineWidth = 1.2 * ratio;
+  }
+  let unique = 0;
   for (const n of themes.unthemed || []) {
     const p = map[n.id];
     if (!p) continue;
-    const ring = s("circle", { cx: at(p[0]), cy: at(-p[1]), r: 3, class: "theme-map-unique" });
-    ring.append(s("title", {}));
-    /** @type {SVGElement} */ (ring.lastChild).textContent = n.text;
-    svg.append(ring);
+    const x = at(p[0]);
+    const y = at(-p[1]);
+    points.push({ x, y, name: n.text });
+    unique += 1;
+    if (ctx) {
+      ctx.moveTo((x + 3) * ratio, y * ratio);
+      ctx.arc(x * ratio, y * ratio, 3 * ratio, 0, 2 * Math.PI);
+    }
   }
-  return svg;
+  if (ctx) ctx.stroke();
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", `Map of ${themed + unique} notes: ${themed} in themes, `
+    + `coloured by theme, and ${unique} unique ideas as rings`);
+  canvas.dataset.testid = "theme-map";
+  canvas.dataset.points = String(points.length);
+
+  const tip = document.createElement("div");
+  tip.className = "map-tip";
+  tip.hidden = true;
+  tip.dataset.testid = "map-tip";
+  canvas.addEventListener("pointermove", (ev) => {
+    const box = canvas.getBoundingClientRect();
+    const scale = MAP_CSS_PX / (box.width || MAP_CSS_PX);
+    const x = (ev.clientX - box.left) * scale;
+    const y = (ev.clientY - box.top) * scale;
+    let best = null;
+    let bestD = (HIT_PX * scale) ** 2;
+    for (const p of points) {
+      const d = (p.x - x) ** 2 + (p.y - y) ** 2;
+      if (d <= bestD) {
+        best = p;
+        bestD = d;
+      }
+    }
+    tip.hidden = !best;
+    if (best) {
+      tip.textContent = best.name;
+      tip.style.left = `${ev.clientX - box.left + 12}px`;
+      tip.style.top = `${ev.clientY - box.top + 12}px`;
+    }
+  });
+  canvas.addEventListener("pointerleave", () => { tip.hidden = true; });
+  const frame = document.createElement("div");
+  frame.className = "theme-map-frame";
+  frame.append(canvas, tip);
+  return frame;
 }
 
 /**

@@ -1,4 +1,4 @@
-// The facilitator's themes panel, redrawn from each `themes.snapshot` (and patched by each
+// The facilitator's themes panel, redrawn from each update of the themes (and patched by each
 // `themes.assigned` in between); with `steer`, a facilitator can rename, merge, split and
 // hide themes from it.
 
@@ -38,13 +38,7 @@ export function renderThemes(root, themes, roomName, options = {}) {
   const list = h("ol", { class: "themes", "data-testid": "themes" },
     ...visible.map((t) => themeCard(t, themes.themes.indexOf(t), themes.themes, labels, rooms,
       roomName, options.steer)));
-  const unthemed = themes.unthemed || [];
-  const rest = h("section", { class: "unthemed", "aria-label": "Unique ideas" },
-    h("h3", { text: `Unique ideas (${unthemed.length})` }),
-    unthemed.length
-      ? h("ul", { class: "quotes", "data-testid": "unthemed" },
-        ...unthemed.map((n) => quote(n, roomName)))
-      : h("p", { class: "muted", text: "Every note belongs to a theme." }));
+  const rest = uniqueIdeas(root, themes.unthemed || [], roomName);
   const none = h("p", { class: "muted",
     text: "No theme yet: themes appear once several notes say similar things." });
   const hiddenList = hidden.length
@@ -59,6 +53,46 @@ export function renderThemes(root, themes, roomName, options = {}) {
     : null;
   const map = themes.map && Object.keys(themes.map).length ? themeMap(themes) : null;
   root.replaceChildren(summary, map, themes.themes.length ? list : none, hiddenList, rest);
+}
+
+// Unique ideas shown at first, and how many more each "Show more" adds: a large event has
+// thousands, most distinct first, and the panel is redrawn at every update.
+const UNIQUE_FIRST = 50;
+const UNIQUE_MORE = 200;
+/** @type {WeakMap<HTMLElement, number>} how many unique ideas each panel shows */
+const uniqueShown = new WeakMap();
+
+/**
+ * @param {HTMLElement} root the themes panel
+ * @param {NoteRef[]} unthemed most distinct first
+ * @param {(roomId: string) => string} roomName
+ * @returns {HTMLElement}
+ */
+function uniqueIdeas(root, unthemed, roomName) {
+  const section = h("section", { class: "unthemed", "aria-label": "Unique ideas" },
+    h("h3", { text: `Unique ideas (${unthemed.length})` }));
+  if (!unthemed.length) {
+    section.append(h("p", { class: "muted", text: "Every note belongs to a theme." }));
+    return section;
+  }
+  const list = h("ul", { class: "quotes", "data-testid": "unthemed" });
+  section.append(list);
+  const fill = () => {
+    const shown = Math.min(unthemed.length, uniqueShown.get(root) || UNIQUE_FIRST);
+    list.append(...unthemed.slice(list.childElementCount, shown).map((n) => quote(n, roomName)));
+    const left = unthemed.length - shown;
+    section.querySelector(".more")?.remove();
+    if (left > 0) {
+      section.append(h("button", { type: "button", class: "link more",
+        text: `Show ${Math.min(left, UNIQUE_MORE)} more (${left} not shown)`,
+        onclick: () => {
+          uniqueShown.set(root, shown + UNIQUE_MORE);
+          fill();
+        } }));
+    }
+  };
+  fill();
+  return section;
 }
 
 /**

@@ -1,0 +1,156 @@
+"""The console's themes code in a real browser: `applyThemesDiff` rebuilds the snapshots the
+server's `nlp.theme_diff.apply` does, from diffs the server's code made; and the themes panel
+of a large event draws every note on its map, names the one under the pointer, and lists
+unique ideas a page at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+
+from nlp import theme_diff
+from tests.e2e.test_wall import browser  # noqa: F401
+from tests.theme_follower import normalised
+from tests.unit.test_theme_diff import Wall
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(request: pytest.FixtureRequest) -> str:
+    url = os.environ.get("TABLEE_E2E_URL")
+    if url:
+        return url.rstrip("/")
+    return str(request.getfixturevalue("live_server_fast").url).rstrip("/")
+
+
+STEPS = [(8, 0, 0.002, 0.1), (0, 6, 0.05, 0.3), (20, 3, 0.0, 0.0)]
+
+
+def _cases() -> list[dict[str, Any]]:
+    """Consecutive updates of a growing, shrinking, shifting wall, each as (held, diff)."""
+    cases = []
+    for seed in range(4):
+        wall = Wall(seed)
+        wall.add(40)
+        held = wall.run(0.0, 0.1)
+        for added, removed, jitter, noise in [
+            (8, 0, 0.002, 0.1),
+            (0, 6, 0.05, 0.3),
+            (20, 3, 0.0, 0.0),
+        ]:
+            wall.add(added)
+            wall.remove(removed)
+            new = wall.run(jitter, noise)
+            cases.append({"held": held, "diff": theme_diff.diff(held, new), "want": new})
+            held = new
+    return json.loads(json.dumps(cases))
+
+
+def test_the_browser_applies_diffs_as_the_server_does(
+    browser: Any,  # noqa: F811
+    app_url: str,
+) -> None:
+    cases = _cases()
+    page = browser.new_page()
+    try:
+        page.goto(app_url + "/")
+        got = page.evaluate(
+            """async (cases) => {
+                const { applyThemesDiff } = await import("/js/themes-diff.js");
+                const out = cases.map((c) => applyThemesDiff(c.held, c.diff));
+                const stale = { ...cases[1].held, version: cases[1].held.version - 1 };
+                out.push(applyThemesDiff(stale, cases[1].diff));
+                return out;
+            }""",
+            [{"held": c["held"], "diff": c["diff"]} for c in cases],
+        )
+    finally:
+        page.close()
+    assert got[-1] is None, "a diff from another version must not apply"
+    for case, result in zip(cases, got[:-1], strict=True):
+        assert result is not None
+        assert normalised(result) == normalised(case["want"])
+        assert result["unthemed"] == case["want"]["unthemed"]  # in the same order
+
+
+def _large(n: int, themes: int = 12, unthemed: int = 600) -> dict[str, Any]:
+    """A themes snapshot of `n` notes: `unthemed` unique ideas, the rest in `themes` themes."""
+    ids = [f"00000000-0000-4000-8000-{k:012d}" for k in range(n)]
+    per = (n - unthemed) // themes
+    cards = []
+    for t in range(themes):
+        members = ids[unthemed + t * per : unthemed + (t + 1) * per]
+        cards.append(
+            {
+                "id": f"t-{t:08x}",
+                "label": f"theme {t}",
+                "keywords": ["k"],
+                "size": len(members),
+                "note_ids": members,
+                "representatives": [],
+                "rooms": [],
+                "growth": [],
+            }
+        )
+    # Theme 0's notes sit in the top-left corner, everything else away from it.
+    corner = set(cards[0]["note_ids"])
+    points = {i: ([-0.9, 0.9] if i in corner else [0.5, -0.5]) for i in ids}
+    return {
+        "version": 7,
+        "n_notes": n,
+        "n_rooms": 3,
+        "themes": cards,
+        "lineage": [],
+        "unthemed": [
+            {"id": i, "text": f"unique idea {k}", "room_id": "r", "distinctness": 0.5}
+            for k, i in enumerate(ids[:unthemed])
+        ],
+        "map": points,
+    }
+
+
+def test_a_large_event_s_panel_maps_every_note_and_pages_unique_ideas(
+    browser: Any,  # noqa: F811
+    app_url: str,
+) -> None:
+    from playwright.sync_api import expect
+
+    themes = _large(4800)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(app_url + "/")
+        page.evaluate(
+            """async (themes) => {
+                const { renderThemes } = await import("/js/views/themes.js");
+                const root = document.createElement("div");
+                root.id = "panel";
+                document.body.replaceChildren(root);
+                window.redraw = (t) => renderThemes(root, t, (r) => r, {});
+                window.redraw(themes);
+            }""",
+            themes,
+        )
+        canvas = page.get_by_test_id("theme-map")
+        expect(canvas).to_have_attribute("data-points", "4800")
+        ideas = page.get_by_test_id("unthemed").locator("li")
+        expect(ideas).to_have_count(50)
+        page.get_by_role("button", name="Show 200 more (550 not shown)").click()
+        expect(ideas).to_have_count(250)
+        # The next update keeps what the facilitator opened.
+        page.evaluate("(t) => window.redraw({...t, version: 8})", themes)
+        expect(ideas).to_have_count(250)
+        expect(page.get_by_role("button", name="Show 200 more (350 not shown)")).to_be_visible()
+        # The pointer over the top-left corner names theme 0.
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        assert box is not None
+        scale = box["width"] / 320
+        corner = (8 + 0.05 * 304) * scale  # [-0.9, 0.9] on the map, in CSS pixels
+        page.mouse.move(box["x"] + corner, box["y"] + corner, steps=2)
+        expect(page.get_by_test_id("map-tip")).to_have_text("theme 0")
+    finally:
+        page.close()
