@@ -83,6 +83,7 @@ def main() -> int:
             started = time.perf_counter()
             change = theme_diff.diff(payload, new)
             made = time.perf_counter() - started
+            held_before = theme_diff.membership(payload)
             snapshot_bytes = len(encode_payload(new))
             diff_bytes = len(encode_payload(change))
             rows.append(
@@ -90,7 +91,8 @@ def main() -> int:
                     count,
                     snapshot_bytes,
                     diff_bytes,
-                    len(change["moved"]),
+                    sum(1 for n in change["moved"] if n not in held_before),
+                    sum(1 for n in change["moved"] if held_before.get(n) is not None),
                     len(change["map"]),
                     len(change["unthemed"]),
                     made,
@@ -107,16 +109,17 @@ def main() -> int:
         "snapshot (KB)",
         "diff (KB)",
         "diff / snapshot",
-        "notes new or moved",
+        "new notes",
+        "notes that changed theme",
         "map points",
         "unique ideas",
         "diff made in (ms)",
     )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for count, snap, diff, moved, points, unique, made in rows:
+    for count, snap, diff, new_notes, changed, points, unique, made in rows:
         cells = (count, f"{snap / 1024:.0f}", f"{diff / 1024:.1f}", f"{diff / snap:.3f}")
-        cells += (moved, points, unique, f"{made * 1000:.0f}")
+        cells += (new_notes, changed, points, unique, f"{made * 1000:.0f}")
         print("| " + " | ".join(str(c) for c in cells) + " |")
     ratio = statistics.median(d / s for _, s, d, *_ in rows)
     print()

@@ -30,7 +30,8 @@ class DiffMismatch(ValueError):
     """The diff was made against another version than the one held."""
 
 
-def _membership(payload: Mapping[str, Any]) -> dict[str, str | None]:
+def membership(payload: Mapping[str, Any]) -> dict[str, str | None]:
+    """Each note of a snapshot and the theme holding it (None: unthemed)."""
     held: dict[str, str | None] = {}
     for theme in payload.get("themes", ()):
         for note_id in theme["note_ids"]:
@@ -42,7 +43,7 @@ def _membership(payload: Mapping[str, Any]) -> dict[str, str | None]:
 
 def diff(previous: Mapping[str, Any], current: Mapping[str, Any]) -> Payload:
     """What turns snapshot `previous` into snapshot `current` (see `apply`)."""
-    before, after = _membership(previous), _membership(current)
+    before, after = membership(previous), membership(current)
     moved = {n: t for n, t in after.items() if n not in before or before[n] != t}
     gone = [n for n in before if n not in after]
     old_unthemed = {e["id"]: e for e in previous.get("unthemed", ())}
@@ -70,7 +71,7 @@ def apply(previous: Mapping[str, Any], change: Mapping[str, Any]) -> Payload:
     """
     if previous.get("version") != change["base"]:
         raise DiffMismatch(f"diff from version {change['base']}, held {previous.get('version')}")
-    held = _membership(previous)
+    held = membership(previous)
     for note_id in change["gone"]:
         held.pop(note_id, None)
     held.update(change["moved"])

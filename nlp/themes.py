@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from nlp.cluster import scaled_min_cluster_size
 from nlp.geometry import distinctness, map_coordinates, unit_rows
 from nlp.identity import LineageEvent, assign_ids, fresh_id, lineage, settle
 from nlp.labels import UNTITLED, keywords_by_class, label_from
@@ -171,6 +172,12 @@ def build_themes(
         for note_id in cluster:
             theme_of[note_id] = theme_id
     if before:
+        # A dissolved theme comes back with as many notes as a theme needs on this wall.
+        # The smallest theme's size alone was the bar, and on a large wall that is
+        # hundreds: at 18,000 stackoverflow titles a theme of 807 notes was absorbed by its
+        # neighbour with 770 of them still closer to it (the bar: 782), came back under a
+        # new id a run later, and 1,600 notes changed theme over eight updates instead of
+        # 145 (docs/themes.md).
         smallest = min((len(c) for c in clusters), default=3)
         theme_of = settle(
             ids,
@@ -179,7 +186,7 @@ def build_themes(
             before,
             margin=stability.margin,
             keep=stability.keep,
-            min_size=max(3, smallest),
+            min_size=max(3, min(smallest, scaled_min_cluster_size(n))),
         )
     theme_of = apply(
         ids, vectors, theme_of, steering, previous.theme_of() if previous is not None else None
