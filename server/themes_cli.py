@@ -158,6 +158,9 @@ def main(args: argparse.Namespace) -> int:
             kmeans_words_ari=worded.ari,
             true_labels=len(set(true)),
             churn=churn(first, then),
+            # What a facilitator sees once the last 10% arrived: themes carried over from
+            # the run before, not drawn afresh.
+            nmi_after=agreement(theme_labels(then, ids), true).nmi,
         )
     seconds["total"] = time.perf_counter() - started
     result["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
@@ -202,6 +205,7 @@ def _markdown(result: dict[str, Any], payload: dict[str, Any]) -> str:
         "kmeans_words_nmi",
         "kmeans_words_ari",
         "churn",
+        "nmi_after",
     ):
         if key in result:
             value = result[key]

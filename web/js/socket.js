@@ -245,8 +245,9 @@ export class TableeSocket extends EventTarget {
         if (next) {
           this.themesHeld = next;
           this.emit("themes", next);
-        } else if (this.themesHeld && p.version > this.themesHeld.version) {
-          // A version went by unseen: asking again brings the latest snapshot.
+        } else if (this.themesHeld && p.version !== this.themesHeld.version) {
+          // A version went by unseen (or the themes were remade from an older stored
+          // version): asking again brings the latest snapshot.
           this.sendThemesWatch();
         }
         break;
