@@ -1,8 +1,10 @@
-"""A facilitator's view of the themes as a console taking diffs holds it."""
+"""Following an event's themes as a facilitator's console does: snapshots, diffs, and waiting
+for the themes to account for given notes."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from nlp import theme_diff
@@ -51,6 +53,24 @@ class ThemeFollower:
 
 
 def normalised(payload: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot with each theme's notes sorted: their order carries no meaning."""
+    """A snapshot with each theme's notes sorted (their order carries no meaning), as JSON
+    would carry it."""
     themes = [{**t, "note_ids": sorted(t["note_ids"])} for t in payload["themes"]]
-    return {**payload, "themes": themes}
+    decoded: dict[str, Any] = json.loads(json.dumps({**payload, "themes": themes}))
+    return decoded
+
+
+def covered(snapshot: dict[str, Any], ids: set[str]) -> bool:
+    """Whether a themes snapshot accounts for every note of `ids`, themed or not."""
+    seen = {n for t in snapshot["themes"] for n in t["note_ids"]}
+    seen |= {u["id"] for u in snapshot["unthemed"]}
+    return ids <= seen
+
+
+async def until_covered(fac: Client, ids: set[str], timeout: float = 30) -> dict[str, Any]:
+    """The first themes snapshot `fac` receives that accounts for every note of `ids`."""
+    async with asyncio.timeout(timeout):
+        while True:
+            snap: dict[str, Any] = (await fac.next("themes.snapshot", timeout=timeout))["payload"]
+            if covered(snap, ids):
+                return snap

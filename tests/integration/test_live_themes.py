@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from tests.client import Client, create_event, join
 from tests.conftest import LiveServer
 from tests.frozen_clients import freeze
+from tests.theme_follower import covered, until_covered
 from tests.topics import BIKES, MEALS
-
-
-def covered(snapshot: dict[str, Any], ids: set[str]) -> bool:
-    seen = {n for t in snapshot["themes"] for n in t["note_ids"]}
-    seen |= {u["id"] for u in snapshot["unthemed"]}
-    return ids <= seen
-
-
-async def _until_covered(fac: Client, ids: set[str], timeout: float = 30) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
-        while True:
-            snap = (await fac.next("themes.snapshot", timeout=timeout))["payload"]
-            if covered(snap, ids):
-                return snap
 
 
 async def test_themes_follow_notes_across_rooms_and_keep_their_ids(
@@ -44,7 +30,7 @@ async def test_themes_follow_notes_across_rooms_and_keep_their_ids(
         for i, text in enumerate(BIKES + MEALS):
             who, room = (ana, r1) if i % 2 == 0 else (cat, r2)
             ids.add((await who.post(room, text))["payload"]["note"]["id"])
-        first = await _until_covered(fac, ids)
+        first = await until_covered(fac, ids)
         assert len(first["themes"]) >= 2
         labels = " ".join(t["label"] for t in first["themes"])
         assert "bike" in labels and ("school" in labels or "meals" in labels)
@@ -57,7 +43,7 @@ async def test_themes_follow_notes_across_rooms_and_keep_their_ids(
 
         before = {t["label"]: t["id"] for t in first["themes"]}
         ids.add((await ana.post(r1, "bike lanes with trees alongside"))["payload"]["note"]["id"])
-        later = await _until_covered(fac, ids)
+        later = await until_covered(fac, ids)
         after = {t["label"]: t["id"] for t in later["themes"]}
         kept = set(before.values()) & set(after.values())
         assert kept, (before, after)

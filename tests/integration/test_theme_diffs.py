@@ -3,22 +3,10 @@ they rebuild is the snapshot a console taking snapshots gets, version for versio
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from tests.client import Client, create_event, join
 from tests.conftest import LiveServer
-from tests.theme_follower import ThemeFollower, normalised
+from tests.theme_follower import ThemeFollower, normalised, until_covered
 from tests.topics import BIKES, MEALS, TREES
-
-
-async def _covering(fac: Client, ids: set[str], timeout: float = 30) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
-        while True:
-            snap: dict[str, Any] = (await fac.next("themes.snapshot", timeout=timeout))["payload"]
-            seen = {n for t in snap["themes"] for n in t["note_ids"]}
-            if ids <= seen | {u["id"] for u in snap["unthemed"]}:
-                return snap
 
 
 async def test_a_console_taking_diffs_holds_what_snapshots_say(
@@ -45,7 +33,7 @@ async def test_a_console_taking_diffs_holds_what_snapshots_say(
                 who = people[i % 2]
                 reply = await who.post(who.session.room_id, text)
                 ids.add(reply["payload"]["note"]["id"])
-            snap = await _covering(whole, ids)
+            snap = await until_covered(whole, ids)
             held = await follower.until(snap["version"])
             assert held["version"] == snap["version"]
             assert normalised(held) == normalised(snap)
@@ -77,14 +65,14 @@ async def test_a_diff_from_a_version_the_console_missed_makes_it_ask_again(
         await whole.request("themes.watch", {})
         await follower.watch()
         ids = {(await ana.post(ana.session.room_id, t))["payload"]["note"]["id"] for t in BIKES}
-        first = await _covering(whole, ids)
+        first = await until_covered(whole, ids)
         await follower.until(first["version"])
         # The console lost a version: it holds something older than any diff's base.
         assert follower.held is not None
         follower.held = {**follower.held, "version": first["version"] - 1}
         for text in MEALS:
             ids.add((await ana.post(ana.session.room_id, text))["payload"]["note"]["id"])
-        snap = await _covering(whole, ids)
+        snap = await until_covered(whole, ids)
         held = await follower.until(snap["version"])
         assert follower.resyncs >= 1
         assert normalised(held) == normalised(snap)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from nlp import theme_diff
 from nlp.factory import make_pipeline
@@ -21,6 +20,7 @@ from nlp.refresh import (
 from nlp.runner import PipelineHost, ThreadRunner
 from nlp.steering import Edit
 from nlp.worker import ThemeWorker
+from tests.theme_follower import normalised
 from tests.topics import BIKES, MEALS, TREES
 
 
@@ -224,7 +224,7 @@ async def test_with_one_worker_per_database_a_snapshot_is_stored_at_most_so_ofte
         # The first themes have nothing to be a diff from; the second's diff rebuilds it.
         assert diffs[0] is None and diffs[1] is not None
         rebuilt = theme_diff.apply(json.loads(first), json.loads(diffs[1]))
-        assert _sorted_members(rebuilt) == _sorted_members(json.loads(second))
+        assert normalised(rebuilt) == normalised(json.loads(second))
         # The second run went on from the first's themes, which only this worker holds.
         assert list(store.saved) == [json.loads(first)["version"]]
         assert json.loads(second)["version"] == json.loads(first)["version"] + 1
@@ -233,9 +233,3 @@ async def test_with_one_worker_per_database_a_snapshot_is_stored_at_most_so_ofte
     finally:
         await worker.close()  # stores what is left
     assert store.saved[json.loads(second)["version"]] == second
-
-
-def _sorted_members(payload: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot with each theme's notes sorted: their order carries no meaning."""
-    themes = [{**t, "note_ids": sorted(t["note_ids"])} for t in payload["themes"]]
-    return {**payload, "themes": themes}

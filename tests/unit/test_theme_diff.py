@@ -14,16 +14,9 @@ from hypothesis import strategies as st
 from nlp import theme_diff
 from nlp.refresh import themes_from_payload
 from nlp.themes import MAP_STILL, NoteInput, ThemeSet, build_themes
+from tests.theme_follower import normalised
 
 DIM = 8
-
-
-def normalised(payload: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot with each theme's notes sorted (their order carries no meaning), as JSON
-    would carry it."""
-    themes = [{**t, "note_ids": sorted(t["note_ids"])} for t in payload["themes"]]
-    decoded: dict[str, Any] = json.loads(json.dumps({**payload, "themes": themes}))
-    return decoded
 
 
 class Wall:

@@ -48,46 +48,44 @@ export function themeMap(themes) {
   const at = (v) => PAD + ((v + 1) / 2) * (MAP_CSS_PX - 2 * PAD);
   /** @type {{x: number, y: number, name: string}[]} */
   const points = [];
-  let themed = 0;
-  themes.themes.forEach((t, k) => {
-    if (t.hidden) return;
-    if (ctx) {
-      ctx.beginPath();
-      ctx.fillStyle = themeColour(k);
-    }
-    for (const id of t.note_ids) {
+  /**
+   * Add the notes that have a place on the map to the current path, and to `points` for
+   * the tooltip; how many there were.
+   * @param {string[]} ids
+   * @param {number} radius
+   * @param {(id: string) => string} name
+   */
+  const plot = (ids, radius, name) => {
+    let placed = 0;
+    for (const id of ids) {
       const p = map[id];
       if (!p) continue;
       const x = at(p[0]);
       const y = at(-p[1]);
-      points.push({ x, y, name: t.label });
-      themed += 1;
-      if (ctx) {
-        ctx.moveTo((x + 2.6) * ratio, y * ratio);
-        ctx.arc(x * ratio, y * ratio, 2.6 * ratio, 0, 2 * Math.PI);
-      }
+      points.push({ x, y, name: name(id) });
+      placed += 1;
+      ctx?.moveTo((x + radius) * ratio, y * ratio);
+      ctx?.arc(x * ratio, y * ratio, radius * ratio, 0, 2 * Math.PI);
     }
-    if (ctx) ctx.fill();
+    return placed;
+  };
+  let themed = 0;
+  themes.themes.forEach((t, k) => {
+    if (t.hidden) return;
+    ctx?.beginPath();
+    if (ctx) ctx.fillStyle = themeColour(k);
+    themed += plot(t.note_ids, 2.6, () => t.label);
+    ctx?.fill();
   });
+  const unthemed = themes.unthemed || [];
+  const texts = new Map(unthemed.map((n) => [n.id, n.text]));
+  ctx?.beginPath();
   if (ctx) {
-    ctx.beginPath();
     ctx.strokeStyle = "#777";
     ctx.lineWidth = 1.2 * ratio;
   }
-  let unique = 0;
-  for (const n of themes.unthemed || []) {
-    const p = map[n.id];
-    if (!p) continue;
-    const x = at(p[0]);
-    const y = at(-p[1]);
-    points.push({ x, y, name: n.text });
-    unique += 1;
-    if (ctx) {
-      ctx.moveTo((x + 3) * ratio, y * ratio);
-      ctx.arc(x * ratio, y * ratio, 3 * ratio, 0, 2 * Math.PI);
-    }
-  }
-  if (ctx) ctx.stroke();
+  const unique = plot(unthemed.map((n) => n.id), 3, (id) => texts.get(id) || "");
+  ctx?.stroke();
   canvas.setAttribute("role", "img");
   canvas.setAttribute("aria-label", `Map of ${themed + unique} notes: ${themed} in themes, `
     + `coloured by theme, and ${unique} unique ideas as rings`);
