@@ -28,6 +28,10 @@ class Broker(Protocol):
 
     async def publish(self, channel: str, message: str) -> None: ...
 
+    async def heard_elsewhere(self, channel: str) -> bool:
+        """Whether another process may be subscribed to `channel` (True when unsure)."""
+        ...
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -58,6 +62,9 @@ class MemoryBroker:
     async def publish(self, channel: str, message: str) -> None:
         if self._handler is not None and channel in self._channels:
             self._handler(channel, message)
+
+    async def heard_elsewhere(self, channel: str) -> bool:
+        return False
 
     async def ping(self) -> None:
         return None

@@ -14,7 +14,7 @@ from .rooms import Room
 from .settings import Settings
 from .step_timers import StepTimers
 from .store import Store
-from .theme_updates import update_frames
+from .theme_updates import publish_update
 
 if TYPE_CHECKING:
     from nlp.debounce import Debouncer
@@ -97,8 +97,7 @@ class AppContext:
             await self._seat_counts.close()
 
     async def publish_themes(self, event_id: str, snapshot: str, diff: str | None) -> None:
-        for channel, frame in update_frames(event_id, snapshot, diff):
-            await self.hub.publish(channel, frame)
+        await publish_update(event_id, snapshot, diff, self.hub.heard, self.hub.publish)
 
     def note_changed(self, event_id: str) -> None:
         if self.worker is not None:

@@ -358,6 +358,14 @@ class Hub:
                 task.cancel()
             await self._broker.unsubscribe(channel)
 
+    async def heard(self, channel: str) -> bool:
+        """Whether anyone, here or in another process, may be listening on `channel`."""
+        if self._listeners.get(channel):
+            return True
+        if not self._broker.reaches_others:
+            return False
+        return await self._broker.heard_elsewhere(channel)
+
     async def publish(
         self, channel: str, frame: str, seq: int | None = None, epoch: str | None = None
     ) -> None:

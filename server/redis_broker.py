@@ -24,6 +24,7 @@ log = logging.getLogger("tablee.broker")
 CONTROL_CHANNEL = "tablee:control"  # always subscribed, so the connection is never idle
 RETRY_MAX = 2.0
 HEALTH_SECONDS = 5.0  # a subscribed connection that answers no PING for this long is dropped
+NUMSUB_WAIT = 1.0  # seconds; past this a channel counts as heard
 MAX_UNANSWERED = 10_000  # publishes Redis has not answered: past this it counts as down
 
 
@@ -154,6 +155,17 @@ class RedisBroker:
             conn.send("PUBLISH", channel, message)
         except resp.RespError as exc:
             raise BrokerError(str(exc)) from None
+
+    async def heard_elsewhere(self, channel: str) -> bool:
+        conn = self._pub
+        if conn is None:
+            return True  # the publish that follows fails, and says why
+        try:
+            reply = await asyncio.wait_for(conn.call("PUBSUB", "NUMSUB", channel), NUMSUB_WAIT)
+        except (resp.RespError, TimeoutError):
+            return True
+        own = 1 if channel in self._channels and self._sub is not None else 0
+        return int(reply[1]) > own
 
     async def ping(self) -> None:
         conn = self._pub

@@ -32,7 +32,7 @@ from .placement_worker import PlacementConsumer
 from .redis_broker import RedisBroker
 from .settings import Settings, SettingsError
 from .store import Store
-from .theme_updates import update_frames
+from .theme_updates import publish_update
 
 log = logging.getLogger("tablee.worker")
 
@@ -64,8 +64,10 @@ class JobWorker:
         self.handled = 0
 
     async def _publish(self, event_id: str, snapshot: str, diff: str | None) -> None:
-        for channel, frame in update_frames(event_id, snapshot, diff):
+        async def send(channel: str, frame: str) -> None:
             await self.broker.publish(channel, pack(self.origin, frame))
+
+        await publish_update(event_id, snapshot, diff, self.broker.heard_elsewhere, send)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.broker.start(lambda _c, _m: None, lambda: None)

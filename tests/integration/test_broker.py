@@ -84,6 +84,50 @@ async def test_nothing_arrives_on_channels_not_subscribed(broker: tuple[Broker, 
         await inbox.get(timeout=0.5)
 
 
+async def _subscribers_become(url: str, channel: str, count: int) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url)
+    try:
+        for _ in range(100):
+            if dict(await client.pubsub_numsub(channel)).get(channel.encode()) == count:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{channel} never had {count} subscribers")
+    finally:
+        await client.aclose()
+
+
+async def test_a_channel_is_heard_elsewhere_only_while_another_process_listens(
+    broker: tuple[Broker, Inbox], broker_url: str
+) -> None:
+    b, _ = broker
+    channel = f"theme-snapshots:{uuid.uuid4().hex}"
+    await b.subscribe(channel)
+    if broker_url == "memory://":
+        assert not await b.heard_elsewhere(channel)  # one process: nobody else can listen
+        return
+    await _subscribers_become(broker_url, channel, 1)
+    assert not await b.heard_elsewhere(channel), "its own subscription is not another's"
+    other = broker_from_url(broker_url)
+    await other.start(lambda _c, _m: None, lambda: None)
+    try:
+        await other.subscribe(channel)
+        for _ in range(50):
+            if await b.heard_elsewhere(channel):
+                break
+            await asyncio.sleep(0.02)
+        assert await b.heard_elsewhere(channel)
+        await other.unsubscribe(channel)
+        for _ in range(50):
+            if not await b.heard_elsewhere(channel):
+                break
+            await asyncio.sleep(0.02)
+        assert not await b.heard_elsewhere(channel)
+    finally:
+        await other.close()
+
+
 def test_unknown_schemes_are_named() -> None:
     with pytest.raises(BrokerError, match="kafka"):
         broker_from_url("kafka://x")
