@@ -154,3 +154,70 @@ def test_a_large_event_s_panel_maps_every_note_and_pages_unique_ideas(
         expect(page.get_by_test_id("map-tip")).to_have_text("theme 0")
     finally:
         page.close()
+
+
+def test_a_console_that_misses_a_diff_asks_again_and_catches_up(
+    browser: Any,  # noqa: F811
+    app_url: str,
+) -> None:
+    """One themes.diff is dropped on its way to the facilitator's page: the next diff does not
+    fit what the page holds, so it asks for the themes again and shows the latest. Live
+    placements are held back throughout, so the page shows only the versions it holds."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_wall import _create_event, _join, _post
+
+    dropped: list[dict[str, Any]] = []
+    watches: list[dict[str, Any]] = []
+    armed = False
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["type"] == "themes.assigned":
+                return
+            if armed and not dropped and frame["type"] == "themes.diff":
+                dropped.append(frame)
+                return
+            ws.send(message)
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["type"] == "themes.watch":
+                watches.append(frame)
+            server.send(message)
+
+        server.on_message(from_server)
+        ws.on_message(from_page)
+
+    errors: list[str] = []
+    facilitator, code = _create_event(browser, app_url, "Resync check", errors, route=route)
+    ana = _join(browser, app_url, code, "Ana", "Table 1", errors)
+    summary = facilitator.get_by_test_id("themes-summary")
+    notes = [
+        "Protected bike lanes on the road to the station",
+        "Bike lanes separated from cars by a kerb",
+        "Fresh local vegetables in school meals",
+        "Free school meals for every child",
+        "Safe bike parking near every school",
+        "Children need school meals with less sugar",
+    ]
+    for text in notes[:4]:
+        _post(ana, text)
+    expect(summary).to_contain_text("from 4 notes", timeout=30_000)
+    assert len(watches) == 1
+    armed = True
+    _post(ana, notes[4])
+    for _ in range(300):
+        if dropped:
+            break
+        facilitator.wait_for_timeout(50)
+    assert dropped, "no themes.diff came after the fifth note"
+    assert dropped[0]["payload"]["n_notes"] == 5
+    expect(summary).to_contain_text("from 4 notes")  # the page never saw version 5
+    _post(ana, notes[5])
+    expect(summary).to_contain_text("from 6 notes", timeout=30_000)
+    assert len(watches) == 2, "the page asks for the themes again once, after the gap"
+    assert errors == []

@@ -13,7 +13,8 @@ Screenshots go to tests/e2e/artifacts/.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,21 @@ def _watch_errors(page: Any, errors: list[str], who: str) -> None:
 
 
 def _create_event(
-    browser: Any, base_url: str, title: str, errors: list[str], shot: str | None = None
+    browser: Any,
+    base_url: str,
+    title: str,
+    errors: list[str],
+    shot: str | None = None,
+    route: Callable[[Any], None] | None = None,
 ) -> tuple[Any, str]:
-    """The facilitator's page, on the console, and the event's join code."""
+    """The facilitator's page, on the console, and the event's join code; `route` handles
+    the page's WebSockets (Playwright's WebSocketRoute) to see or drop frames."""
     from playwright.sync_api import expect
 
-    page = browser.new_context(viewport=DESKTOP).new_page()
+    context = browser.new_context(viewport=DESKTOP)
+    if route is not None:
+        context.route_web_socket(re.compile(r"/ws$"), route)
+    page = context.new_page()
     _watch_errors(page, errors, "facilitator")
     page.goto(base_url + "/")
     if shot:
