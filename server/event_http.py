@@ -1,20 +1,32 @@
-"""HTTP for running an event: the formats' templates, and a QR code per table.
+"""HTTP for running an event: the formats' templates, a QR code per table, and the report.
 
 A table's code holds the join link with that table in it, so phones scanned at a table in the
 hall land at that table; the host's variant joins as the table host, who types for the table.
+The report (every note as CSV, the themes as Markdown) is for the event's staff, who send
+their token as `Authorization: Bearer …`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .auth import TokenError
+from .context import AppContext
 from .http import _base_url, _ctx, _event, _handle
 from .protocol import ErrorCode, ProtocolError
 from .qr import qr_svg
+from .report import notes_csv, themes_markdown
+from .rooms import Event, check_can_watch_themes
+from .store.report import report_notes
+from .store.rows import utc_now
 from .templates import TemplateError, load_templates
 
 
@@ -47,8 +59,65 @@ async def room_qr(request: Request) -> Response:
     )
 
 
+async def _staff_event(request: Request) -> tuple[AppContext, Event]:
+    """The event of the URL, if the bearer token is one of its facilitators' or observers'."""
+    ctx = _ctx(request)
+    event, _ = await _event(ctx, request.path_params["code"])
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProtocolError(ErrorCode.FORBIDDEN, "send the facilitator's token as a Bearer token")
+    try:
+        claims = ctx.signer.verify(token.strip(), time.time())
+    except TokenError as exc:
+        raise ProtocolError(ErrorCode.FORBIDDEN, f"token refused: {exc}") from None
+    actor = await ctx.store.participant(claims.participant_id)
+    if actor is None or actor.event_id != event.id:
+        raise ProtocolError(ErrorCode.FORBIDDEN, "this token is not for this event")
+    check_can_watch_themes(actor)
+    return ctx, event
+
+
+async def _themes(ctx: AppContext, event_id: str) -> dict[str, Any] | None:
+    if ctx.worker is not None:
+        return await ctx.worker.latest(event_id)
+    text = await ctx.store.themes.latest_text(event_id)
+    if text is None:
+        return None
+    payload: dict[str, Any] = await asyncio.to_thread(json.loads, text)
+    return payload
+
+
+def _download(body: str, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def report_csv(request: Request) -> Response:
+    ctx, event = await _staff_event(request)
+    notes = await report_notes(ctx.store, event.id)
+    body = notes_csv(notes, await _themes(ctx, event.id))
+    # The byte-order mark tells spreadsheets the file is UTF-8 (accents, any script).
+    return _download("\ufeff" + body, "text/csv", f"tablee-{event.join_code}-notes.csv")
+
+
+async def report_markdown(request: Request) -> Response:
+    ctx, event = await _staff_event(request)
+    notes = await report_notes(ctx.store, event.id)
+    rooms = {room.id: room.name for room in await ctx.store.rooms(event.id)}
+    body = themes_markdown(event.title, notes, await _themes(ctx, event.id), rooms, utc_now())
+    return _download(body, "text/markdown", f"tablee-{event.join_code}-themes.md")
+
+
 def event_routes() -> list[BaseRoute]:
     return [
         Route("/api/templates", _handle(templates_list), methods=["GET"]),
         Route("/api/events/{code}/rooms/{room}/qr.svg", _handle(room_qr), methods=["GET"]),
+        Route("/api/events/{code}/report/notes.csv", _handle(report_csv), methods=["GET"]),
+        Route("/api/events/{code}/report/themes.md", _handle(report_markdown), methods=["GET"]),
     ]

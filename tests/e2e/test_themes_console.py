@@ -5,8 +5,11 @@ unique ideas a page at a time."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -220,4 +223,37 @@ def test_a_console_that_misses_a_diff_asks_again_and_catches_up(
     _post(ana, notes[5])
     expect(summary).to_contain_text("from 6 notes", timeout=30_000)
     assert len(watches) == 2, "the page asks for the themes again once, after the gap"
+    assert errors == []
+
+
+def test_the_console_downloads_the_event_s_notes_and_themes(
+    browser: Any,  # noqa: F811
+    app_url: str,
+) -> None:
+    """The console's report buttons save files holding what the tables wrote."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_wall import _create_event, _join, _post
+
+    errors: list[str] = []
+    facilitator, code = _create_event(browser, app_url, "Report check", errors)
+    ana = _join(browser, app_url, code, "Ana", "Table 2", errors)
+    notes = ["Shade trees along the school road", "=SUM(A1:A9) is not a formula here"]
+    for text in notes:
+        _post(ana, text)
+    expect(facilitator.get_by_test_id("themes-summary")).to_contain_text("from 2 notes")
+    with facilitator.expect_download() as download:
+        facilitator.get_by_role("button", name="All notes (CSV)").click()
+    saved = download.value
+    assert saved.suggested_filename == f"tablee-{code}-notes.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(saved.path()).read_text("utf-8-sig"))))
+    assert [(r["table"], r["text"]) for r in rows] == [
+        ("Table 2", notes[0]),
+        ("Table 2", "'" + notes[1]),
+    ]
+    with facilitator.expect_download() as download:
+        facilitator.get_by_role("button", name="Themes report").click()
+    report = Path(download.value.path()).read_text("utf-8")
+    assert report.startswith("# Report check: themes")
+    assert "2 notes from 1 table" in report
     assert errors == []

@@ -115,3 +115,35 @@ export function socketUrl() {
 export function getTemplates() {
   return call("GET", "/api/templates");
 }
+
+/**
+ * Save one of the event's report files (`themes.md`, `notes.csv`), which only its staff
+ * may read: fetched with the token, then handed to the browser as a download.
+ * @param {string} code
+ * @param {string} token
+ * @param {string} file
+ */
+export async function downloadReport(code, token, file) {
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch(`/api/events/${encodeURIComponent(code)}/report/${file}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+  } catch {
+    throw new ApiError("network", "The server cannot be reached. Check your connection.", 0);
+  }
+  if (!res.ok) {
+    const err = (await res.json().catch(() => null))?.error ?? {};
+    throw new ApiError(err.code ?? "http_" + res.status, err.message ?? res.statusText, res.status);
+  }
+  const named = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") ?? "");
+  const url = URL.createObjectURL(await res.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = named ? named[1] : file;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

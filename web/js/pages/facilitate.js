@@ -1,7 +1,7 @@
 // The facilitator console: invite details, every table's wall live, new tables, themes, and
 // running the event: agenda and timer, seating, broadcasts, help calls (console-event.js).
 
-import { facilitate, getEvent, socketUrl } from "../api.js";
+import { downloadReport, facilitate, getEvent, socketUrl } from "../api.js";
 import { Outbox } from "../outbox.js";
 import { cleanCode, lastFacilitated, loadSession, outboxKey, saveSession } from "../session.js";
 import { TableeSocket } from "../socket.js";
@@ -100,6 +100,17 @@ function openConsole(session) {
   if (session.secret) {
     byId("cofac-link").textContent = cofacilitatorLink(event.join_code, session.secret);
     byId("cofac").hidden = false;
+  }
+
+  for (const button of document.querySelectorAll("[data-report]")) {
+    const file = /** @type {HTMLElement} */ (button).dataset.report ?? "";
+    button.addEventListener("click", async () => {
+      try {
+        await downloadReport(event.join_code, session.token, file);
+      } catch (err) {
+        notify(`The report could not be made: ${err instanceof Error ? err.message : err}`);
+      }
+    });
   }
 
   const outbox = new Outbox(outboxKey(me.id));

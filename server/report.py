@@ -1,0 +1,173 @@
+"""An event's results to take away: every note with its table, step and theme as CSV, and
+the themes as a Markdown report, both from the latest stored themes.
+
+Pure: the store reads the notes, the caller passes the themes payload as the board shows it.
+Authors are left out on purpose: a report travels further than the room did.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+NOTE_COLUMNS = (
+    "note_id",
+    "created_at",
+    "table",
+    "step",
+    "text",
+    "likes",
+    "theme_id",
+    "theme",
+    "status",
+)
+THEMED, HIDDEN, UNIQUE, NEW = "themed", "hidden theme", "unique idea", "not yet themed"
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportNote:
+    id: str
+    created_at: datetime
+    table: str
+    step: str | None  # the title of the agenda step it was written in
+    text: str
+    likes: int
+
+
+def _cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def placements(payload: Mapping[str, Any] | None) -> dict[str, tuple[str, str, str]]:
+    """note id → (theme id, theme label, status) for every note the themes cover."""
+    out: dict[str, tuple[str, str, str]] = {}
+    if payload is None:
+        return out
+    for theme in payload.get("themes", []):
+        status = HIDDEN if theme.get("hidden") else THEMED
+        for note_id in theme.get("note_ids", []):
+            out[note_id] = (theme["id"], theme["label"], status)
+    for note in payload.get("unthemed", []):
+        out[note["id"]] = ("", "", UNIQUE)
+    return out
+
+
+def notes_csv(notes: Sequence[ReportNote], payload: Mapping[str, Any] | None) -> str:
+    """One row per live note, oldest first; a note posted since the latest themes were
+    made is "not yet themed"."""
+    placed = placements(payload)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(NOTE_COLUMNS)
+    for note in notes:
+        theme_id, label, status = placed.get(note.id, ("", "", NEW))
+        writer.writerow(
+            [
+                note.id,
+                _iso(note.created_at),
+                _cell(note.table),
+                _cell(note.step or ""),
+                _cell(note.text),
+                note.likes,
+                theme_id,
+                _cell(label),
+                status,
+            ]
+        )
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    """User text on one line, with Markdown's syntax characters taken literally."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def themes_markdown(
+    title: str,
+    notes: Sequence[ReportNote],
+    payload: Mapping[str, Any] | None,
+    room_names: Mapping[str, str],
+    made_at: datetime,
+) -> str:
+    """The themes as a facilitator reports them: each visible theme with its size, the
+    tables that raised it, its keywords and most representative notes; then every unique
+    idea, most distinct first; then the hidden themes, by name."""
+    lines = [f"# {_md(title)}: themes", ""]
+    tables = len({n.table for n in notes})
+    lines.append(
+        f"{_count(len(notes), 'note', 'notes')} from {_count(tables, 'table', 'tables')}, "
+        f"report made {_iso(made_at)}."
+    )
+    if payload is None:
+        lines += ["", "No themes have been made for this event yet.", ""]
+        return "\n".join(lines)
+    placed = placements(payload)
+    waiting = sum(1 for n in notes if n.id not in placed)
+    themes = [t for t in payload.get("themes", []) if not t.get("hidden")]
+    hidden = [t for t in payload.get("themes", []) if t.get("hidden")]
+    unique = payload.get("unthemed", [])
+    lines.append(
+        f"Themes as of version {payload.get('version')}: "
+        f"{_count(len(themes), 'theme', 'themes')}, "
+        f"{_count(len(unique), 'unique idea', 'unique ideas')}."
+        + (
+            f" {_count(waiting, 'note', 'notes')} posted since then "
+            f"{'is' if waiting == 1 else 'are'} not in them yet."
+            if waiting
+            else ""
+        )
+    )
+    raised_in = payload.get("n_rooms") or tables
+    for rank, theme in enumerate(themes, 1):
+        rooms = theme.get("rooms", [])
+        lines += [
+            "",
+            f"## {rank}. {_md(theme['label'])}",
+            "",
+            f"{_count(theme['size'], 'note', 'notes')}, "
+            f"raised at {len(rooms)} of {raised_in} tables"
+            + (" (one table only)" if theme.get("single_room") else "")
+            + ": "
+            + ", ".join(f"{_md(room_names.get(r['id'], r['id']))} ({r['count']})" for r in rooms)
+            + ".",
+        ]
+        if theme.get("keywords"):
+            lines.append(f"Keywords: {', '.join(_md(k) for k in theme['keywords'])}.")
+        if theme.get("split_from"):
+            lines.append("Split from an earlier theme by a facilitator.")
+        representatives = theme.get("representatives", [])
+        if representatives:
+            lines.append("")
+            for note in representatives:
+                table = room_names.get(note.get("room_id", ""), "")
+                lines.append(f"> {_md(note['text'])}" + (f" ({_md(table)})" if table else ""))
+                lines.append(">")
+            lines.pop()
+    if unique:
+        lines += ["", f"## Unique ideas ({len(unique):,})", ""]
+        for note in unique:
+            table = room_names.get(note.get("room_id", ""), "")
+            lines.append(f"- {_md(note['text'])}" + (f" ({_md(table)})" if table else ""))
+    if hidden:
+        lines += ["", "## Hidden by a facilitator", ""]
+        for theme in hidden:
+            lines.append(f"- {_md(theme['label'])} ({_count(theme['size'], 'note', 'notes')})")
+    lines.append("")
+    return "\n".join(lines)

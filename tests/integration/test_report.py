@@ -1,0 +1,79 @@
+"""An event's report over a real server: its staff download every note with its theme as CSV
+and the themes as Markdown; nobody else can."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+
+from tests.client import Client, create_event, join
+from tests.conftest import LiveServer
+from tests.theme_follower import until_covered
+from tests.topics import BIKES, MEALS
+
+
+async def test_staff_download_every_note_with_its_theme_and_the_themes_report(
+    live_server_fast: LiveServer,
+) -> None:
+    url = live_server_fast.url
+    fac_s = await create_event(url, rooms=2)
+    code = fac_s.event["join_code"]
+    r1, r2 = fac_s.rooms[0]["id"], fac_s.rooms[1]["id"]
+    ana_s = await join(url, code, "Ana", r1)
+    ana = await Client.open(live_server_fast.ws_url, ana_s)
+    cat = await Client.open(live_server_fast.ws_url, await join(url, code, "Cat", r2))
+    fac = await Client.open(live_server_fast.ws_url, fac_s)
+    try:
+        await fac.request("themes.watch", {})
+        gone = (await ana.post(r1, "=1+1 posted by mistake"))["payload"]["note"]["id"]
+        await ana.request("note.delete", {"room": r1, "id": gone})
+        ids: list[str] = []
+        for i, text in enumerate(BIKES + MEALS):
+            who, room = (ana, r1) if i % 2 == 0 else (cat, r2)
+            ids.append((await who.post(room, text))["payload"]["note"]["id"])
+        # Made after the last post: nothing changes after it, so the report shows these.
+        snapshot = await until_covered(fac, set(ids))
+    finally:
+        for c in (ana, cat, fac):
+            await c.close()
+
+    async with httpx.AsyncClient(base_url=url) as http:
+        staff = {"Authorization": f"Bearer {fac_s.token}"}
+        got = await http.get(f"/api/events/{code}/report/notes.csv", headers=staff)
+        assert got.status_code == 200, got.text
+        assert got.headers["content-type"].startswith("text/csv")
+        assert "attachment" in got.headers["content-disposition"]
+        assert got.text.startswith("\ufeff")
+        rows = list(csv.DictReader(io.StringIO(got.text.lstrip("\ufeff"))))
+        assert [r["note_id"] for r in rows] == ids, "every live note, oldest first, none deleted"
+        theme_of = {n: t["id"] for t in snapshot["themes"] for n in t["note_ids"]}
+        for row in rows:
+            assert row["theme_id"] == theme_of.get(row["note_id"], "")
+            assert row["table"] in {"Table 1", "Table 2"}
+            assert row["status"] in {"themed", "unique idea", "not yet themed"}
+        assert {r["text"] for r in rows} == set(BIKES + MEALS)
+
+        md = await http.get(f"/api/events/{code}/report/themes.md", headers=staff)
+        assert md.status_code == 200
+        assert md.headers["content-type"].startswith("text/markdown")
+        assert f"{len(ids)} notes from 2 tables" in md.text
+        assert f"Themes as of version {snapshot['version']}:" in md.text
+        for theme in snapshot["themes"]:
+            assert f". {theme['label']}" in md.text
+
+        # Nobody else: no token, a participant's, a forged one, another event's facilitator.
+        other = await create_event(url, rooms=1)
+        for headers, why in [
+            ({}, "Bearer"),
+            ({"Authorization": f"Bearer {ana_s.token}"}, "facilitator"),
+            ({"Authorization": f"Bearer {fac_s.token[:-3]}xyz"}, "token refused"),
+            ({"Authorization": f"Bearer {other.token}"}, "not for this event"),
+        ]:
+            for path in ("notes.csv", "themes.md"):
+                refused = await http.get(f"/api/events/{code}/report/{path}", headers=headers)
+                assert refused.status_code == 403, (headers, refused.text)
+                assert why in refused.json()["error"]["message"]
+        missing = await http.get("/api/events/NOSUCH/report/notes.csv", headers=staff)
+        assert missing.status_code == 404
