@@ -16,7 +16,8 @@ from server.migrate import upgrade_async
 from server.protocol import ProtocolError
 from server.rooms import Participant, Room
 from server.store import Store
-from server.store.models import AgendaRow
+from server.store.models import AgendaRow, AgendaStepRow
+from server.store.report import report_notes
 
 
 def _now() -> datetime:
@@ -220,3 +221,52 @@ async def test_a_post_survives_the_database_dropping_pooled_connections(
         assert [n.text for n in (await store.snapshot(room.id)).notes] == ["before", "after"]
     finally:
         await store.close()
+
+
+async def test_the_report_reads_every_live_note_with_its_table_step_and_likes(
+    store: Store,
+) -> None:
+    room, (a, b) = await _seat(store)
+    early = str(uuid.uuid4())
+    await store.post_note(a, room, early, "before any step")
+    async with store.write() as s:
+        s.add(
+            AgendaStepRow(
+                id="step-1",
+                event_id=room.event_id,
+                position=0,
+                title="Round 1: what worries you",
+                prompt="",
+                mode="tables",
+                duration=0,
+                assign="keep",
+                recall=False,
+                topics=False,
+            )
+        )
+        s.add(
+            AgendaRow(
+                event_id=room.event_id,
+                version=1,
+                step_id="step-1",
+                status="running",
+                warned=False,
+                phase="open",
+                free_seating=False,
+            )
+        )
+    liked, gone = str(uuid.uuid4()), str(uuid.uuid4())
+    await store.post_note(b, room, liked, "in the step")
+    await store.post_note(b, room, gone, "deleted later")
+    for who in (a, b):
+        await store.set_like(room, liked, who.id, True)
+    await store.set_like(room, early, a.id, True)
+    await store.delete_note(room, gone)
+
+    rows = await report_notes(store, room.event_id)
+    assert [(r.id, r.table, r.step, r.text, r.likes) for r in rows] == [
+        (early, "T1", None, "before any step", 1),
+        (liked, "T1", "Round 1: what worries you", "in the step", 2),
+    ]
+    assert all(r.created_at.tzinfo is not None for r in rows)
+    assert await report_notes(store, "no-such-event") == []
