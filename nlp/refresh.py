@@ -31,6 +31,8 @@ class NoteRecord(Protocol):
     def room_id(self) -> str: ...
     @property
     def created_at(self) -> datetime | None: ...
+    @property
+    def step_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,11 @@ def encode_payload(payload: object) -> str:
 def note_input(record: NoteRecord) -> NoteInput:
     created = record.created_at
     return NoteInput(
-        record.id, record.text, record.room_id, created.timestamp() if created else 0.0
+        record.id,
+        record.text,
+        record.room_id,
+        created.timestamp() if created else 0.0,
+        record.step_id,
     )
 
 
@@ -207,6 +213,7 @@ def themes_from_payload(payload: dict[str, Any]) -> ThemeSet:
             note_ids=tuple(str(n) for n in t.get("note_ids", ())),
             representative_ids=tuple(str(r["id"]) for r in t.get("representatives", ())),
             rooms=tuple((str(r["id"]), int(r["count"])) for r in t.get("rooms", ())),
+            steps=tuple((str(r["id"]), int(r["count"])) for r in t.get("steps", ())),
             renamed=bool(t.get("renamed", False)),
             hidden=bool(t.get("hidden", False)),
             split_from=t.get("split_from"),

@@ -49,6 +49,7 @@ class NoteInput:
     text: str
     room_id: str
     created_at: float = 0.0  # seconds since the epoch; 0 when unknown
+    step_id: str | None = None  # the agenda step it was written in; None before any
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Theme:
     note_ids: tuple[str, ...]
     representative_ids: tuple[str, ...]
     rooms: tuple[tuple[str, int], ...]  # (room id, notes from it), most first
+    steps: tuple[tuple[str, int], ...] = ()  # (agenda step id, notes written in it), most first
     renamed: bool = False
     hidden: bool = False
     split_from: str | None = None
@@ -109,6 +111,7 @@ class ThemeSet:
                     "note_ids": list(t.note_ids),
                     "representatives": [_note_payload(notes[i]) for i in t.representative_ids],
                     "rooms": [{"id": room, "count": count} for room, count in t.rooms],
+                    "steps": [{"id": step, "count": count} for step, count in t.steps],
                     "single_room": len(t.rooms) == 1 and rooms_with_notes > 1,
                     "renamed": t.renamed,
                     "hidden": t.hidden,
@@ -227,7 +230,8 @@ def build_themes(
                 keywords=kw,
                 note_ids=tuple(ids[r] for r in rows),
                 representative_ids=tuple(ids[r] for r in near[:REPRESENTATIVES_PER_THEME]),
-                rooms=_rooms([notes[r].room_id for r in rows]),
+                rooms=_tally([notes[r].room_id for r in rows]),
+                steps=_tally([s for r in rows if (s := notes[r].step_id) is not None]),
                 renamed=named is not None,
                 hidden=theme_id in steering.hidden,
                 split_from=steering.origins.get(theme_id)
@@ -311,5 +315,6 @@ def _by_centrality(rows: list[int], vectors: np.ndarray) -> list[int]:
     return [rows[i] for i in np.argsort(-similarity, kind="stable").tolist()]
 
 
-def _rooms(room_ids: list[str]) -> tuple[tuple[str, int], ...]:
-    return tuple(sorted(Counter(room_ids).items(), key=lambda item: (-item[1], item[0])))
+def _tally(ids: list[str]) -> tuple[tuple[str, int], ...]:
+    """(id, count) of rooms or steps, most notes first."""
+    return tuple(sorted(Counter(ids).items(), key=lambda item: (-item[1], item[0])))

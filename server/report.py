@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,6 +136,8 @@ def themes_markdown(
         )
     )
     raised_in = payload.get("n_rooms") or tables
+    step_of = {n.id: n.step for n in notes if n.step is not None}
+    several_steps = len(set(step_of.values())) > 1
     for rank, theme in enumerate(themes, 1):
         rooms = theme.get("rooms", [])
         lines += [
@@ -148,6 +151,14 @@ def themes_markdown(
             + ", ".join(f"{_md(room_names.get(r['id'], r['id']))} ({r['count']})" for r in rooms)
             + ".",
         ]
+        if several_steps:
+            written = Counter(step_of[n] for n in theme.get("note_ids", []) if n in step_of)
+            if written:
+                lines.append(
+                    "Written in: "
+                    + ", ".join(f"{_md(step)} ({count})" for step, count in written.most_common())
+                    + "."
+                )
         if theme.get("keywords"):
             lines.append(f"Keywords: {', '.join(_md(k) for k in theme['keywords'])}.")
         if theme.get("split_from"):

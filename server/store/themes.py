@@ -42,6 +42,7 @@ class NoteForThemes:
     text: str
     room_id: str
     created_at: datetime | None = None
+    step_id: str | None = None  # the agenda step it was written in
 
 
 class ThemeRecords:
@@ -71,13 +72,7 @@ class ThemeRecords:
 
         def read(c: Connection) -> tuple[list[NoteForThemes], list[str]]:
             rows = c.execute(
-                select(
-                    NoteRow.id,
-                    NoteRow.text,
-                    NoteRow.room_id,
-                    NoteRow.created_at,
-                    NoteRow.deleted_at,
-                )
+                select(*_NOTE_COLUMNS, NoteRow.deleted_at)
                 .where(
                     NoteRow.event_id == event_id,
                     or_(NoteRow.updated_at > since, NoteRow.deleted_at > since),
@@ -87,14 +82,10 @@ class ThemeRecords:
             live: list[NoteForThemes] = []
             deleted: list[str] = []
             for r in rows:
-                if r[4] is not None:
+                if r[5] is not None:
                     deleted.append(str(r[0]))
                 else:
-                    live.append(
-                        NoteForThemes(
-                            str(r[0]), str(r[1]), str(r[2]), as_utc(r[3]) if r[3] else None
-                        )
-                    )
+                    live.append(_note_for_themes(r))
             return live, deleted
 
         return await self._store.bulk_read(read)
@@ -209,13 +200,17 @@ class ThemeRecords:
             return int(row.id)
 
 
-_NOTE_COLUMNS = (NoteRow.id, NoteRow.text, NoteRow.room_id, NoteRow.created_at)
+_NOTE_COLUMNS = (NoteRow.id, NoteRow.text, NoteRow.room_id, NoteRow.created_at, NoteRow.step_id)
 
 
 def _note_for_themes(row: Sequence[Any]) -> NoteForThemes:
-    note_id, text, room_id, created = row[0], row[1], row[2], row[3]
+    note_id, text, room_id, created, step = row[0], row[1], row[2], row[3], row[4]
     return NoteForThemes(
-        str(note_id), str(text), str(room_id), as_utc(created) if created else None
+        str(note_id),
+        str(text),
+        str(room_id),
+        as_utc(created) if created else None,
+        str(step) if step is not None else None,
     )
 
 

@@ -257,3 +257,45 @@ def test_the_console_downloads_the_event_s_notes_and_themes(
     assert report.startswith("# Report check: themes")
     assert "2 notes from 1 table" in report
     assert errors == []
+
+
+def test_a_theme_card_names_the_steps_its_notes_were_written_in(
+    browser: Any,  # noqa: F811
+    app_url: str,
+) -> None:
+    themes = _large(40, themes=2, unthemed=0)
+    first, second = themes["themes"]
+    first["steps"] = [{"id": "s2", "count": 12}, {"id": "s1", "count": 8}]
+    second["steps"] = [{"id": "s1", "count": 20}]
+    page = browser.new_page()
+    try:
+        page.goto(app_url + "/")
+        shown = page.evaluate(
+            """async (themes) => {
+                const { renderThemes } = await import("/js/views/themes.js");
+                const titles = { s1: "Round 1", s2: "Round 2" };
+                const lines = (options) => {
+                    const root = document.createElement("div");
+                    renderThemes(root, themes, () => "a table", options);
+                    return [...root.querySelectorAll(".theme")].map(
+                        (card) => card.querySelector(".theme-steps")?.textContent ?? null);
+                };
+                const one = structuredClone(themes);
+                for (const t of one.themes) t.steps = [{ id: "s1", count: t.size }];
+                return {
+                    named: lines({ stepName: (id) => titles[id] }),
+                    unnamed: lines({}),
+                    oneStep: (() => {
+                        const root = document.createElement("div");
+                        renderThemes(root, one, () => "a table", { stepName: (id) => titles[id] });
+                        return root.querySelectorAll(".theme-steps").length;
+                    })(),
+                };
+            }""",
+            themes,
+        )
+    finally:
+        page.close()
+    assert shown["named"] == ["Written in Round 2 (12), Round 1 (8)", "Written in Round 1 (20)"]
+    assert shown["unnamed"] == [None, None]
+    assert shown["oneStep"] == 0, "one step for every note: nothing to tell apart"

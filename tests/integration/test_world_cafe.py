@@ -104,6 +104,11 @@ async def test_a_world_cafe_of_24_over_3_rounds(live_server_fast: LiveServer) ->
                 frame = await fac.until("themes.snapshot", timeout=60)
                 if covered(frame["payload"], set(written)):
                     break
+        # Each theme says in which rounds its notes were written.
+        for theme in frame["payload"]["themes"]:
+            counts = Counter(written[n][2] for n in theme["note_ids"])
+            assert {s["id"]: s["count"] for s in theme["steps"]} == counts
+            assert [s["count"] for s in theme["steps"]] == sorted(counts.values(), reverse=True)
         print(f"\nworld café over the wire: {repeats} repeated pairs in {len(rounds)} rounds")
     finally:
         await asyncio.gather(*(p.close() for p in [*people, fac]), return_exceptions=True)

@@ -30,6 +30,7 @@ class Rec:
     text: str
     room_id: str
     created_at: datetime | None
+    step_id: str | None = None
 
 
 def _records(texts: list[str], prefix: str, start: int = 0) -> list[Rec]:

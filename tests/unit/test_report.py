@@ -23,14 +23,16 @@ T0 = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
 ROOMS = {"r1": "Table 1", "r2": "Table 2", "r3": "Table 3"}
 
 
-def _note(i: int, text: str, table: str = "Table 1", likes: int = 0) -> ReportNote:
-    return ReportNote(f"n{i}", T0 + timedelta(seconds=i), table, "Round 1", text, likes)
+def _note(
+    i: int, text: str, table: str = "Table 1", likes: int = 0, step: str = "Round 1"
+) -> ReportNote:
+    return ReportNote(f"n{i}", T0 + timedelta(seconds=i), table, step, text, likes)
 
 
 NOTES = [
     _note(1, "Bike lanes to the station", likes=3),
-    _note(2, "Protected bike lanes, please", "Table 2"),
-    _note(3, '=HYPERLINK("http://evil")', "Table 2"),
+    _note(2, "Protected bike lanes, please", "Table 2", step="Round 2"),
+    _note(3, '=HYPERLINK("http://evil")', "Table 2", step="Round 2"),
     _note(4, 'A "quoted", multi-line\nnote'),
     _note(5, "# Not a heading <script>alert(1)</script>", "Table 3"),
     _note(6, "Posted after the themes were made", "Table 3"),
@@ -133,6 +135,7 @@ def test_the_markdown_report_gives_each_theme_its_tables_and_voices() -> None:
     )
     bikes = lines.index("## 1. bike lanes")
     assert lines[bikes + 2] == "3 notes, raised at 2 of 3 tables: Table 1 (1), Table 2 (2)."
+    assert lines[bikes + 3] == "Written in: Round 2 (2), Round 1 (1)."
     assert "> Protected bike lanes, please (Table 2)" in lines
     assert "1 note, raised at 1 of 3 tables (one table only): Table 1 (1)." in lines
     assert report.index("## 1. bike lanes") < report.index("## 2. quoted notes")
@@ -146,6 +149,11 @@ def test_note_text_cannot_make_markdown_or_html() -> None:
     assert "<script>" not in report and "<b>" not in report
     unique = report.splitlines()[report.splitlines().index("## Unique ideas (1)") + 2]
     assert unique == r"- \# Not a heading \<script\>alert(1)\</script\> (Table 3)"
+
+
+def test_steps_are_named_only_when_notes_come_from_more_than_one() -> None:
+    one_step = [_note(i, n.text, n.table) for i, n in enumerate(NOTES, 1)]
+    assert "Written in" not in themes_markdown("Town jury", one_step, PAYLOAD, ROOMS, T0)
 
 
 def test_a_report_before_any_themes_says_so() -> None:

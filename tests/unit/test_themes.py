@@ -14,6 +14,7 @@ from nlp.cluster import HdbscanClusterer
 from nlp.embed import HashingEmbedder
 from nlp.identity import assign_ids
 from nlp.pipeline import ThemePipeline
+from nlp.refresh import themes_from_payload
 from nlp.stopwords import STOP_WORDS
 from nlp.themes import UNTITLED, NoteInput, Theme, ThemeSet, build_themes, fresh_id
 
@@ -193,6 +194,27 @@ def test_no_notes_give_an_empty_theme_set() -> None:
     }
 
 
+def test_each_theme_says_in_which_agenda_steps_its_notes_were_written() -> None:
+    bikes = topic_notes("bikes", 6)
+    steps = ["s1", "s2", "s2", "s2", None, "s1"]
+    notes = [
+        *(
+            NoteInput(n.id, n.text, n.room_id, step_id=step)
+            for n, step in zip(bikes, steps, strict=True)
+        ),
+        *topic_notes("parks", 3, room="r2"),
+    ]
+    labels = np.array([0] * 6 + [1] * 3)
+    vectors = HashingEmbedder().embed([n.text for n in notes])
+    themes = build_themes(notes, vectors, labels, None)
+    by_size = {t.size: t for t in themes.themes}
+    assert by_size[6].steps == (("s2", 3), ("s1", 2))  # most first; the stepless note not
+    assert by_size[3].steps == ()
+    payload = themes.to_payload({n.id: n for n in notes})
+    assert payload["themes"][0]["steps"] == [{"id": "s2", "count": 3}, {"id": "s1", "count": 2}]
+    assert themes_from_payload(payload).themes[0].steps == by_size[6].steps
+
+
 def test_payload_has_the_agreed_shape() -> None:
     notes = [
         *topic_notes("bikes", 5, room="r1"),
@@ -225,6 +247,7 @@ def test_payload_has_the_agreed_shape() -> None:
         "note_ids",
         "representatives",
         "rooms",
+        "steps",
         "single_room",
         "renamed",
         "hidden",

@@ -174,8 +174,11 @@ function openConsole(session) {
   const steer = (type, payload) => {
     socket.request(type, payload).catch((err) => notify(`Themes: ${err.message}`));
   };
+  /** @param {string} id @returns {string} */
+  const stepName = (id) => running.state.agenda.steps.find((s) => s.id === id)?.title
+    ?? "an earlier step";
   const drawThemes = () => renderThemes(byId("themes"), themesNow, roomName,
-    { steer, roomCount: cards.size });
+    { steer, roomCount: cards.size, stepName });
   // Notes are placed one by one, ten a second on a busy event: redraw at most every
   // THEMES_REDRAW_MS, the latest state each time.
   let drawDue = false;

@@ -9,6 +9,7 @@ import { growthChart, themeColour, themeMap } from "./theme_map.js";
  * @typedef {{id: string, text: string, room_id: string, distinctness?: number}} NoteRef
  * @typedef {{id: string, label: string, keywords: string[], size: number, note_ids: string[],
  *            representatives: NoteRef[], rooms: {id: string, count: number}[],
+ *            steps?: {id: string, count: number}[],
  *            single_room?: boolean, renamed?: boolean, hidden?: boolean,
  *            split_from?: string | null, recent?: number, growth?: number[]}} Theme
  * @typedef {{version: number, n_notes: number, n_rooms?: number, themes: Theme[],
@@ -21,7 +22,9 @@ import { growthChart, themeColour, themeMap } from "./theme_map.js";
  * @param {HTMLElement} root
  * @param {Themes | null} themes null: nothing received yet
  * @param {(roomId: string) => string} roomName
- * @param {{steer?: Steer, roomCount?: number}} [options]
+ * @param {{steer?: Steer, roomCount?: number, stepName?: (stepId: string) => string}} [options]
+ *   `stepName`: with it, each theme says in which agenda steps its notes were written, once
+ *   the themes' notes come from more than one step
  */
 export function renderThemes(root, themes, roomName, options = {}) {
   if (!themes) {
@@ -33,11 +36,17 @@ export function renderThemes(root, themes, roomName, options = {}) {
     + plural(themes.n_notes, "note", "notes");
   const summary = h("p", { class: "muted", "data-testid": "themes-summary", text: counts });
   const labels = new Map(themes.themes.map((t) => [t.id, t.label]));
+  const stepName = options.stepName;
+  const stepIds = new Set(themes.themes.flatMap((t) => (t.steps || []).map((s) => s.id)));
+  /** @type {(t: Theme) => string} */
+  const written = (t) => (stepName && stepIds.size > 1 && t.steps?.length
+    ? "Written in " + t.steps.map((s) => `${stepName(s.id)} (${s.count})`).join(", ")
+    : "");
   const visible = themes.themes.filter((t) => !t.hidden);
   const hidden = themes.themes.filter((t) => t.hidden);
   const list = h("ol", { class: "themes", "data-testid": "themes" },
     ...visible.map((t) => themeCard(t, themes.themes.indexOf(t), themes.themes, labels, rooms,
-      roomName, options.steer)));
+      roomName, written(t), options.steer)));
   const rest = uniqueIdeas(root, themes.unthemed || [], roomName);
   const none = h("p", { class: "muted",
     text: "No theme yet: themes appear once several notes say similar things." });
@@ -102,10 +111,11 @@ function uniqueIdeas(root, unthemed, roomName) {
  * @param {Map<string, string>} labels
  * @param {number} rooms rooms that wrote notes
  * @param {(roomId: string) => string} roomName
+ * @param {string} when the agenda steps its notes were written in, or ""
  * @param {Steer} [steer]
  * @returns {HTMLElement}
  */
-function themeCard(t, index, all, labels, rooms, roomName, steer) {
+function themeCard(t, index, all, labels, rooms, roomName, when, steer) {
   const colour = themeColour(index);
   const from = t.rooms?.length
     ? `${plural(t.rooms.length, "table", "tables")}${rooms ? ` of ${rooms}` : ""}: `
@@ -131,6 +141,7 @@ function themeCard(t, index, all, labels, rooms, roomName, steer) {
     h("ul", { class: "quotes", "aria-label": "Representative notes" },
       ...(t.representatives || []).map((n) => quote(n, roomName))),
     from ? h("p", { class: "theme-rooms muted", text: from }) : null,
+    when ? h("p", { class: "theme-steps muted", text: when }) : null,
     steer ? steering(t, all, steer) : null);
 }
 
