@@ -116,6 +116,22 @@ def test_a_facilitator_runs_a_step_and_moves_a_participant(
     expect(ana.get_by_test_id("notes").locator(".note")).to_have_count(1)
     _shot(ana, "event-participant-round-phone")
 
+    # Themes say which step raised them, the running step's first.
+    for text in [
+        "Safer crossings near schools with a lollipop person",
+        "Protected bike lanes on every main road",
+        "Safer crossings near schools need lights",
+        "Protected bike lanes away from parked cars",
+        "Safer crossings near schools and slower cars",
+        "Protected bike lanes to the station",
+    ]:
+        _post(ana, text)
+    themes = console.get_by_test_id("themes-panel")
+    expect(themes.get_by_test_id("themes-summary")).to_contain_text("in Round 1", timeout=30_000)
+    crossings = themes.locator(".theme").filter(has_text="Welcome (1)")
+    expect(crossings.locator(".theme-steps")).to_have_text("Written in Round 1 (3), Welcome (1)")
+    expect(crossings).to_contain_text("3 in this step")
+
     # Mixing the tables keeps listed groups together; Ben hosts Table 1, so Ana joins him.
     console.get_by_label("Keep together").fill("ana, Ben")
     console.get_by_label("How to mix the tables").select_option("random")

@@ -282,7 +282,18 @@ def test_a_theme_card_names_the_steps_its_notes_were_written_in(
                 };
                 const one = structuredClone(themes);
                 for (const t of one.themes) t.steps = [{ id: "s1", count: t.size }];
+                const focused = document.createElement("div");
+                renderThemes(focused, themes, () => "a table",
+                    { stepName: (id) => titles[id], focusStep: "s2" });
+                const labelsIn = (sel) => [...focused.querySelectorAll(sel)].map(
+                    (el) => el.textContent);
                 return {
+                    focus: {
+                        summary: focused.querySelector("[data-testid=themes-summary]").textContent,
+                        first: labelsIn("[data-testid=themes] > .theme .theme-label"),
+                        folded: labelsIn("[data-testid=other-step-themes] .theme-label"),
+                        badges: labelsIn("[data-testid=themes] .badge"),
+                    },
                     named: lines({ stepName: (id) => titles[id] }),
                     unnamed: lines({}),
                     oneStep: (() => {
@@ -299,3 +310,9 @@ def test_a_theme_card_names_the_steps_its_notes_were_written_in(
     assert shown["named"] == ["Written in Round 2 (12), Round 1 (8)", "Written in Round 1 (20)"]
     assert shown["unnamed"] == [None, None]
     assert shown["oneStep"] == 0, "one step for every note: nothing to tell apart"
+    # The step in focus: its themes first, the others folded away.
+    focus = shown["focus"]
+    assert focus["summary"].endswith(" · 1 theme in Round 2")
+    assert focus["first"] == ["theme 0"]
+    assert focus["folded"] == ["theme 1"]
+    assert "12 in this step" in focus["badges"]

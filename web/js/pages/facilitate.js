@@ -177,8 +177,11 @@ function openConsole(session) {
   /** @param {string} id @returns {string} */
   const stepName = (id) => running.state.agenda.steps.find((s) => s.id === id)?.title
     ?? "an earlier step";
+  const everyStep = /** @type {HTMLInputElement} */ (byId("all-steps"));
+  // As the tables' walls do: the running step's themes first, unless every step is asked for.
+  const focusStep = () => (everyStep.checked ? null : running.state.agenda.current.step);
   const drawThemes = () => renderThemes(byId("themes"), themesNow, roomName,
-    { steer, roomCount: cards.size, stepName });
+    { steer, roomCount: cards.size, stepName, focusStep: focusStep() });
   // Notes are placed one by one, ten a second on a busy event: redraw at most every
   // THEMES_REDRAW_MS, the latest state each time.
   let drawDue = false;
@@ -193,6 +196,14 @@ function openConsole(session) {
       drawThemes();
     }), wait);
   };
+  let drawnFocus = focusStep();
+  const refocus = () => {
+    if (focusStep() === drawnFocus) return;
+    drawnFocus = focusStep();
+    if (themesNow) scheduleDraw();
+  };
+  everyStep.addEventListener("change", refocus);
+  running.state.subscribe(refocus);
   socket.addEventListener("themes", (ev) => {
     themesSeen = true;
     themesNow = detail(ev);

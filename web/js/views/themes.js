@@ -22,9 +22,11 @@ import { growthChart, themeColour, themeMap } from "./theme_map.js";
  * @param {HTMLElement} root
  * @param {Themes | null} themes null: nothing received yet
  * @param {(roomId: string) => string} roomName
- * @param {{steer?: Steer, roomCount?: number, stepName?: (stepId: string) => string}} [options]
+ * @param {{steer?: Steer, roomCount?: number, stepName?: (stepId: string) => string,
+ *          focusStep?: string | null}} [options]
  *   `stepName`: with it, each theme says in which agenda steps its notes were written, once
- *   the themes' notes come from more than one step
+ *   the themes' notes come from more than one step; `focusStep`: the themes written in that
+ *   step come first, by their notes in it, and the others are folded away
  */
 export function renderThemes(root, themes, roomName, options = {}) {
   if (!themes) {
@@ -44,9 +46,25 @@ export function renderThemes(root, themes, roomName, options = {}) {
     : "");
   const visible = themes.themes.filter((t) => !t.hidden);
   const hidden = themes.themes.filter((t) => t.hidden);
-  const list = h("ol", { class: "themes", "data-testid": "themes" },
-    ...visible.map((t) => themeCard(t, themes.themes.indexOf(t), themes.themes, labels, rooms,
-      roomName, written(t), options.steer)));
+  const focus = options.focusStep && stepIds.size > 1 ? options.focusStep : null;
+  /** @type {(t: Theme) => number} */
+  const inFocus = (t) => (focus ? t.steps?.find((s) => s.id === focus)?.count ?? 0 : 0);
+  // A stable sort: within the step, and among the others, the board's own order stays.
+  const ranked = focus ? [...visible].sort((a, b) => inFocus(b) - inFocus(a)) : visible;
+  const shown = focus ? ranked.filter((t) => inFocus(t) > 0) : ranked;
+  const elsewhere = focus ? ranked.filter((t) => inFocus(t) === 0) : [];
+  /** @type {(t: Theme) => HTMLElement} */
+  const card = (t) => themeCard(t, themes.themes.indexOf(t), themes.themes, labels, rooms,
+    roomName, written(t), inFocus(t), options.steer);
+  if (focus) {
+    summary.append(` · ${plural(shown.length, "theme", "themes")} in ${stepName?.(focus) ?? "this step"}`);
+  }
+  const list = h("ol", { class: "themes", "data-testid": "themes" }, ...shown.map(card));
+  const otherSteps = elsewhere.length
+    ? h("details", { class: "other-step-themes", "data-testid": "other-step-themes" },
+      h("summary", { text: `From other steps only (${elsewhere.length})` }),
+      h("ol", { class: "themes" }, ...elsewhere.map(card)))
+    : null;
   const rest = uniqueIdeas(root, themes.unthemed || [], roomName);
   const none = h("p", { class: "muted",
     text: "No theme yet: themes appear once several notes say similar things." });
@@ -61,7 +79,8 @@ export function renderThemes(root, themes, roomName, options = {}) {
           : null))))
     : null;
   const map = themes.map && Object.keys(themes.map).length ? themeMap(themes) : null;
-  root.replaceChildren(summary, map, themes.themes.length ? list : none, hiddenList, rest);
+  root.replaceChildren(summary, map, themes.themes.length ? list : none, otherSteps, hiddenList,
+    rest);
 }
 
 // Unique ideas shown at first, and how many more each "Show more" adds: a large event has
@@ -112,16 +131,18 @@ function uniqueIdeas(root, unthemed, roomName) {
  * @param {number} rooms rooms that wrote notes
  * @param {(roomId: string) => string} roomName
  * @param {string} when the agenda steps its notes were written in, or ""
+ * @param {number} inStep its notes written in the step in focus
  * @param {Steer} [steer]
  * @returns {HTMLElement}
  */
-function themeCard(t, index, all, labels, rooms, roomName, when, steer) {
+function themeCard(t, index, all, labels, rooms, roomName, when, inStep, steer) {
   const colour = themeColour(index);
   const from = t.rooms?.length
     ? `${plural(t.rooms.length, "table", "tables")}${rooms ? ` of ${rooms}` : ""}: `
       + t.rooms.map((r) => `${roomName(r.id)} (${r.count})`).join(", ")
     : "";
   const flags = [
+    inStep ? h("span", { class: "badge", text: `${inStep} in this step` }) : null,
     t.single_room ? h("span", { class: "badge warn", text: "one table only" }) : null,
     t.recent ? h("span", { class: "badge", text: `+${t.recent} in 5 min` }) : null,
     t.renamed ? h("span", { class: "badge muted", text: "renamed" }) : null,
