@@ -148,6 +148,8 @@ def test_a_facilitator_runs_a_step_and_moves_a_participant(
     screen.goto(link.get_attribute("href"))
     expect(screen.get_by_test_id("step")).to_contain_text("Round 1")
     expect(screen.get_by_test_id("countdown")).to_have_text(CLOCK)
+    expect(screen.get_by_test_id("themes-summary")).to_contain_text("in Round 1")
+    expect(screen.locator(".theme-steps").filter(has_text="Welcome (1)")).to_have_count(1)
     assert "token=" not in screen.url
     _shot(screen, "event-plenary-screen")
     assert errors == []

@@ -69,7 +69,23 @@ async function main() {
   const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
   socket.addEventListener("hello", (ev) => { rooms = detail(ev).rooms || rooms; });
   socket.addEventListener("rooms", (ev) => { rooms = detail(ev) || rooms; });
-  socket.addEventListener("themes", (ev) => renderThemes(byId("themes"), detail(ev), roomName));
+  /** @type {import("../views/themes.js").Themes | null} */
+  let themesNow = null;
+  // The room sees the running step's themes first, each saying where it was written.
+  const stepName = (/** @type {string} */ id) =>
+    state.agenda.steps.find((s) => s.id === id)?.title ?? "an earlier step";
+  const draw = () => renderThemes(byId("themes"), themesNow, roomName,
+    { stepName, focusStep: state.agenda.current.step });
+  let drawnFocus = state.agenda.current.step;
+  state.subscribe(() => {
+    if (state.agenda.current.step === drawnFocus) return;
+    drawnFocus = state.agenda.current.step;
+    if (themesNow) draw();
+  });
+  socket.addEventListener("themes", (ev) => {
+    themesNow = detail(ev);
+    draw();
+  });
   socket.keep("event.watch", {}, (ack) => {
     state.setAgenda(ack.payload.agenda);
     const latest = (ack.payload.broadcasts || [])[0];
