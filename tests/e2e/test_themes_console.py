@@ -316,3 +316,34 @@ def test_a_theme_card_names_the_steps_its_notes_were_written_in(
     assert focus["first"] == ["theme 0"]
     assert focus["folded"] == ["theme 1"]
     assert "12 in this step" in focus["badges"]
+
+
+def test_each_table_s_card_names_its_largest_themes_and_unique_ideas(
+    browser: Any,  # noqa: F811
+    app_url: str,
+) -> None:
+    themes = _large(80, themes=5, unthemed=5)
+    for k, card in enumerate(themes["themes"]):
+        card["rooms"] = [{"id": "r1", "count": 2 + k}, {"id": "r2", "count": 1}]
+    themes["themes"][4]["hidden"] = True
+    themes["unthemed"][0]["room_id"] = "r2"
+    page = browser.new_page()
+    try:
+        page.goto(app_url + "/")
+        lines = page.evaluate(
+            """async (themes) => {
+                const { roomThemesLine, themesByRoom } = await import("/js/views/themes.js");
+                const byRoom = themesByRoom(themes);
+                return ["r", "r1", "r2", "r3"].map((id) => roomThemesLine(byRoom.get(id)));
+            }""",
+            themes,
+        )
+    finally:
+        page.close()
+    # Most notes first; the hidden theme (6 notes at r1) is left out.
+    assert lines[1] == "Themes here: theme 3 (5) · theme 2 (4) · theme 1 (3) · 1 more"
+    assert lines[2] == (
+        "Themes here: theme 0 (1) · theme 1 (1) · theme 2 (1) · 1 more · 1 unique idea"
+    )
+    assert lines[0] == "Themes here: 4 unique ideas"
+    assert lines[3] == ""

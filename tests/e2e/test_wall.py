@@ -195,6 +195,9 @@ def test_notes_travel_live_and_themes_emerge(browser: Any, base_url: str) -> Non
     )
     expect(themes.first.locator(".quote").first).to_be_visible()
     expect(themes.first.locator(".theme-rooms")).to_contain_text("Table 1")
+    # Each table's card says what it is talking about.
+    expect(table_1.get_by_test_id("room-themes")).to_contain_text("Themes here: ")
+    expect(table_2.get_by_test_id("room-themes")).to_be_hidden()
 
     _shot(facilitator, "facilitator-desktop", full_page=True)
     facilitator.set_viewport_size(PHONE)

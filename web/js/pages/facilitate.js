@@ -9,7 +9,7 @@ import { byId, h, plural, showOnly } from "../views/dom.js";
 import { mountConsoleEvent } from "../views/console-event.js";
 import { RoomWall } from "../views/room.js";
 import { mountStatus } from "../views/status.js";
-import { renderThemes, withPlacement } from "../views/themes.js";
+import { renderThemes, roomThemesLine, themesByRoom, withPlacement } from "../views/themes.js";
 import { notifier } from "../views/toast.js";
 
 /** @typedef {import("../session.js").Session} Session */
@@ -117,13 +117,25 @@ function openConsole(session) {
   const socket = new TableeSocket({ url: socketUrl(), token: session.token, outbox });
   mountStatus(byId("status"), socket, outbox);
 
-  /** @type {Map<string, {room: Room, title: HTMLElement, people: RoomPeople}>} */
+  /** @type {Map<string, {room: Room, title: HTMLElement, people: RoomPeople,
+   *   themes: HTMLElement}>} */
   const cards = new Map();
   const grid = byId("rooms");
   // Running the event: agenda, timers, seating, broadcasts, help, topics, QR codes.
   const running = mountConsoleEvent({ socket, notify, code: event.join_code,
     rooms: () => [...cards.values()].map((c) => c.room) });
 
+  /** @type {import("../views/themes.js").Themes | null} */
+  let themesNow = null;
+  // What each table is talking about, on its card.
+  const showRoomThemes = () => {
+    const byRoom = themesNow ? themesByRoom(themesNow) : new Map();
+    for (const [id, card] of cards) {
+      const line = roomThemesLine(byRoom.get(id));
+      card.themes.textContent = line;
+      card.themes.hidden = !line;
+    }
+  };
   /** @param {Room[]} rooms */
   const showRooms = (rooms) => {
     for (const room of rooms) {
@@ -137,12 +149,15 @@ function openConsole(session) {
       const title = h("h3", { text: room.name });
       const count = h("span", { class: "badge" });
       const list = h("ul", { class: "notes compact", "data-testid": "room-notes" });
+      const themes = h("p", { class: "room-themes muted", "data-testid": "room-themes",
+        hidden: true });
       const card = h("article",
         { class: "room-card", "data-room-id": room.id, "data-testid": "room" },
-        h("div", { class: "row spread" }, title, count), list);
+        h("div", { class: "row spread" }, title, count), themes, list);
       grid.append(card);
       const people = running.decorate(card, room);
-      cards.set(room.id, { room, title, people });
+      cards.set(room.id, { room, title, people, themes });
+      if (themesNow) showRoomThemes();
       running.track(new RoomWall({
         room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
         emptyText: "No notes yet.", filter: running.noteFilter(),
@@ -168,8 +183,6 @@ function openConsole(session) {
   socket.addEventListener("rooms", (ev) => showRooms(detail(ev) || []));
   let themesSeen = false;
   // Live themes: each snapshot, each note placed in between, and the facilitator's edits.
-  /** @type {import("../views/themes.js").Themes | null} */
-  let themesNow = null;
   /** @type {import("../views/themes.js").Steer} */
   const steer = (type, payload) => {
     socket.request(type, payload).catch((err) => notify(`Themes: ${err.message}`));
@@ -180,8 +193,11 @@ function openConsole(session) {
   const everyStep = /** @type {HTMLInputElement} */ (byId("all-steps"));
   // As the tables' walls do: the running step's themes first, unless every step is asked for.
   const focusStep = () => (everyStep.checked ? null : running.state.agenda.current.step);
-  const drawThemes = () => renderThemes(byId("themes"), themesNow, roomName,
-    { steer, roomCount: cards.size, stepName, focusStep: focusStep() });
+  const drawThemes = () => {
+    renderThemes(byId("themes"), themesNow, roomName,
+      { steer, roomCount: cards.size, stepName, focusStep: focusStep() });
+    showRoomThemes();
+  };
   // Notes are placed one by one, ten a second on a busy event: redraw at most every
   // THEMES_REDRAW_MS, the latest state each time.
   let drawDue = false;

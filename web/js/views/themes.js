@@ -228,3 +228,43 @@ function quote(n, roomName) {
   return h("li", { class: "quote" }, h("q", { text: n.text }),
     h("span", { class: "quote-room muted", text: roomName(n.room_id) }));
 }
+
+/**
+ * What each table is talking about, from the event's themes: per room, its visible themes
+ * with the notes it gave each (most first), and its unique ideas.
+ * @param {Themes} themes
+ * @returns {Map<string, {themes: {id: string, label: string, count: number}[], unique: number}>}
+ */
+export function themesByRoom(themes) {
+  /** @type {Map<string, {themes: {id: string, label: string, count: number}[], unique: number}>} */
+  const out = new Map();
+  const of = (/** @type {string} */ room) => {
+    let entry = out.get(room);
+    if (!entry) out.set(room, entry = { themes: [], unique: 0 });
+    return entry;
+  };
+  for (const t of themes.themes) {
+    if (t.hidden) continue;
+    for (const r of t.rooms || []) of(r.id).themes.push({ id: t.id, label: t.label, count: r.count });
+  }
+  for (const n of themes.unthemed || []) of(n.room_id).unique += 1;
+  for (const entry of out.values()) entry.themes.sort((a, b) => b.count - a.count);
+  return out;
+}
+
+const ROOM_THEMES_SHOWN = 3;
+
+/**
+ * The line on a table's card: its three largest themes there, then how many more, and its
+ * unique ideas.
+ * @param {{themes: {label: string, count: number}[], unique: number} | undefined} entry
+ * @returns {string}
+ */
+export function roomThemesLine(entry) {
+  if (!entry || (!entry.themes.length && !entry.unique)) return "";
+  const parts = entry.themes.slice(0, ROOM_THEMES_SHOWN).map((t) => `${t.label} (${t.count})`);
+  const more = entry.themes.length - ROOM_THEMES_SHOWN;
+  if (more > 0) parts.push(`${more} more`);
+  if (entry.unique) parts.push(plural(entry.unique, "unique idea", "unique ideas"));
+  return `Themes here: ${parts.join(" · ")}`;
+}
