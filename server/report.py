@@ -176,9 +176,37 @@ def themes_markdown(
         for note in unique:
             table = room_names.get(note.get("room_id", ""), "")
             lines.append(f"- {_md(note['text'])}" + (f" ({_md(table)})" if table else ""))
+    lines += _by_table(themes, unique, room_names)
     if hidden:
         lines += ["", "## Hidden by a facilitator", ""]
         for theme in hidden:
             lines.append(f"- {_md(theme['label'])} ({_count(theme['size'], 'note', 'notes')})")
     lines.append("")
     return "\n".join(lines)
+
+
+def _by_table(
+    themes: Sequence[Mapping[str, Any]],
+    unique: Sequence[Mapping[str, Any]],
+    room_names: Mapping[str, str],
+) -> list[str]:
+    """Each table with the themes it raised (its notes in each, most first) and its unique
+    ideas: what a table's rapporteur reads back in plenary."""
+    raised: dict[str, list[tuple[int, str]]] = {}
+    for theme in themes:
+        for room in theme.get("rooms", []):
+            raised.setdefault(room["id"], []).append((room["count"], theme["label"]))
+    alone = Counter(str(note.get("room_id", "")) for note in unique)
+    rooms = [r for r in room_names if r in raised or alone.get(r)]
+    if not rooms:
+        return []
+    lines = ["", "## By table", ""]
+    for room in rooms:
+        parts = [
+            f"{_md(label)} ({count})"
+            for count, label in sorted(raised.get(room, []), key=lambda item: -item[0])
+        ]
+        if alone.get(room):
+            parts.append(_count(alone[room], "unique idea", "unique ideas"))
+        lines.append(f"- {_md(room_names[room])}: {', '.join(parts)}")
+    return lines

@@ -144,6 +144,16 @@ def test_the_markdown_report_gives_each_theme_its_tables_and_voices() -> None:
     assert lines[lines.index("## Hidden by a facilitator") + 2] == "- noise (1 note)"
 
 
+def test_the_report_says_what_each_table_raised() -> None:
+    lines = themes_markdown("Town jury", NOTES, PAYLOAD, ROOMS, T0).splitlines()
+    start = lines.index("## By table")
+    assert lines[start + 2 : start + 5] == [
+        "- Table 1: bike lanes (1), quoted notes (1)",
+        "- Table 2: bike lanes (2)",
+        "- Table 3: 1 unique idea",
+    ]
+
+
 def test_note_text_cannot_make_markdown_or_html() -> None:
     report = themes_markdown("A <b>jury</b>", NOTES, PAYLOAD, ROOMS, T0)
     assert "<script>" not in report and "<b>" not in report
