@@ -9,9 +9,14 @@ import importlib
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .observe import configure_logging
 from .settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from .store.report import ReportKind
 
 WS_TRANSPORT_MAX_BYTES = 1024 * 1024  # the protocol's own 64 KiB limit is checked per frame
 
@@ -119,6 +124,39 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    body = asyncio.run(_report_text(settings, args.code, args.kind))
+    if body is None:
+        print(f"tablee: no event has the code {args.code!r} in this database", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.write(body)
+    else:
+        from .report import CSV_BOM
+
+        bom = CSV_BOM if args.kind == "notes.csv" else ""
+        args.output.write_text(bom + body, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+async def _report_text(settings: Settings, code: str, kind: ReportKind) -> str | None:
+    from .rooms import normalise_join_code
+    from .store import Store
+    from .store.report import render_report, stored_themes
+
+    store = Store(settings.database_url)
+    try:
+        found = await store.event_by_code(normalise_join_code(code))
+        if found is None:
+            return None
+        event = found[0]
+        return await render_report(store, event, kind, await stored_themes(store, event.id))
+    finally:
+        await store.close()
+
+
 def _worker(args: argparse.Namespace) -> int:
     from .worker import main as worker_main
 
@@ -150,6 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="run a theme worker on the Redis job stream (TABLEE_BROKER_URL)"
     )
     worker.set_defaults(func=_worker)
+
+    report = sub.add_parser(
+        "report",
+        help="an event's results from the database: its themes as Markdown, or every note as CSV",
+    )
+    report.add_argument("code", help="the event's join code")
+    report.add_argument(
+        "--csv",
+        dest="kind",
+        action="store_const",
+        const="notes.csv",
+        default="themes.md",
+        help="every note with its table, step and theme, as CSV",
+    )
+    report.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
+    report.set_defaults(func=_report)
 
     from . import simulate
 

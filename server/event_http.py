@@ -8,8 +8,6 @@ their token as `Authorization: Bearer …`.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -23,10 +21,9 @@ from .context import AppContext
 from .http import _base_url, _ctx, _event, _handle
 from .protocol import ErrorCode, ProtocolError
 from .qr import qr_svg
-from .report import notes_csv, themes_markdown
+from .report import CSV_BOM
 from .rooms import Event, check_can_watch_themes
-from .store.report import report_notes
-from .store.rows import utc_now
+from .store.report import render_report, stored_themes
 from .templates import TemplateError, load_templates
 
 
@@ -78,13 +75,10 @@ async def _staff_event(request: Request) -> tuple[AppContext, Event]:
 
 
 async def _themes(ctx: AppContext, event_id: str) -> dict[str, Any] | None:
+    # The in-process worker holds themes it has not stored yet (it stores every few seconds).
     if ctx.worker is not None:
         return await ctx.worker.latest(event_id)
-    text = await ctx.store.themes.latest_text(event_id)
-    if text is None:
-        return None
-    payload: dict[str, Any] = await asyncio.to_thread(json.loads, text)
-    return payload
+    return await stored_themes(ctx.store, event_id)
 
 
 def _download(body: str, media_type: str, filename: str) -> Response:
@@ -100,17 +94,13 @@ def _download(body: str, media_type: str, filename: str) -> Response:
 
 async def report_csv(request: Request) -> Response:
     ctx, event = await _staff_event(request)
-    notes = await report_notes(ctx.store, event.id)
-    body = notes_csv(notes, await _themes(ctx, event.id))
-    # The byte-order mark tells spreadsheets the file is UTF-8 (accents, any script).
-    return _download("\ufeff" + body, "text/csv", f"tablee-{event.join_code}-notes.csv")
+    body = await render_report(ctx.store, event, "notes.csv", await _themes(ctx, event.id))
+    return _download(CSV_BOM + body, "text/csv", f"tablee-{event.join_code}-notes.csv")
 
 
 async def report_markdown(request: Request) -> Response:
     ctx, event = await _staff_event(request)
-    notes = await report_notes(ctx.store, event.id)
-    rooms = {room.id: room.name for room in await ctx.store.rooms(event.id)}
-    body = themes_markdown(event.title, notes, await _themes(ctx, event.id), rooms, utc_now())
+    body = await render_report(ctx.store, event, "themes.md", await _themes(ctx, event.id))
     return _download(body, "text/markdown", f"tablee-{event.join_code}-themes.md")
 
 

@@ -28,6 +28,8 @@ NOTE_COLUMNS = (
     "status",
 )
 THEMED, HIDDEN, UNIQUE, NEW = "themed", "hidden theme", "unique idea", "not yet themed"
+# Put before a CSV file's text: it tells spreadsheets the file is UTF-8 (accents, any script).
+CSV_BOM = "\ufeff"
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")

@@ -3,13 +3,19 @@ agenda step it was written in and its likes, in one query."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, func, select
 
-from ..report import ReportNote
+from ..report import ReportNote, notes_csv, themes_markdown
+from ..rooms import Event
 from .models import AgendaStepRow, LikeRow, NoteRow, RoomRow
-from .rows import as_utc
+from .rows import as_utc, utc_now
+
+ReportKind = Literal["notes.csv", "themes.md"]
 
 if TYPE_CHECKING:
     from .repo import Store
@@ -41,3 +47,23 @@ async def report_notes(store: Store, event_id: str) -> list[ReportNote]:
         ]
 
     return await store.bulk_read(read)
+
+
+async def stored_themes(store: Store, event_id: str) -> dict[str, Any] | None:
+    """The latest themes stored for the event, decoded off the event loop (megabytes)."""
+    text = await store.themes.latest_text(event_id)
+    if text is None:
+        return None
+    payload: dict[str, Any] = await asyncio.to_thread(json.loads, text)
+    return payload
+
+
+async def render_report(
+    store: Store, event: Event, kind: ReportKind, themes: Mapping[str, Any] | None
+) -> str:
+    """One report file of the event, from its stored notes and the given themes."""
+    notes = await report_notes(store, event.id)
+    if kind == "notes.csv":
+        return notes_csv(notes, themes)
+    rooms = {room.id: room.name for room in await store.rooms(event.id)}
+    return themes_markdown(event.title, notes, themes, rooms, utc_now())

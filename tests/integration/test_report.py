@@ -3,11 +3,20 @@ and the themes as Markdown; nobody else can."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
+import pytest
 
+from server.cli import main
+from server.migrate import upgrade_async
+from server.store import Store
 from tests.client import Client, create_event, join
 from tests.conftest import LiveServer
 from tests.theme_follower import until_covered
@@ -77,3 +86,58 @@ async def test_staff_download_every_note_with_its_theme_and_the_themes_report(
                 assert why in refused.json()["error"]["message"]
         missing = await http.get("/api/events/NOSUCH/report/notes.csv", headers=staff)
         assert missing.status_code == 404
+
+
+async def test_an_operator_prints_the_report_from_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'event.db'}"
+    await upgrade_async(url)
+    store = Store(url)
+    try:
+        event, rooms = await store.create_event("Town jury", "hash", [("T1", 8), ("T2", 8)])
+        ana = await store.join(event.id, "Ana", "participant", rooms[0].id)
+        room = await store.room(rooms[0].id)
+        assert room is not None
+        ids = [str(uuid.uuid4()) for _ in range(3)]
+        for note_id, text in zip(
+            ids, ["bike lanes", "more bike lanes", "a lone idea"], strict=True
+        ):
+            await store.post_note(ana, room, note_id, text)
+        themes = {
+            "version": 5,
+            "n_rooms": 1,
+            "themes": [
+                {
+                    "id": "t-1",
+                    "label": "bikes",
+                    "size": 2,
+                    "note_ids": ids[:2],
+                    "rooms": [{"id": room.id, "count": 2}],
+                },
+            ],
+            "unthemed": [{"id": ids[2], "text": "a lone idea", "room_id": room.id}],
+        }
+        await store.themes.save(event.id, 5, json.dumps(themes), datetime.now(UTC))
+    finally:
+        await store.close()
+
+    monkeypatch.setenv("TABLEE_DATABASE_URL", url)
+    code = event.join_code
+    assert await asyncio.to_thread(main, ["report", code.lower()]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("# Town jury: themes")
+    assert "Themes as of version 5: 1 theme, 1 unique idea." in report
+    assert "- T1: bikes (2), 1 unique idea" in report
+
+    out = tmp_path / "notes.csv"
+    assert await asyncio.to_thread(main, ["report", code, "--csv", "-o", str(out)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert [(r["note_id"], r["theme"], r["status"]) for r in rows] == [
+        (ids[0], "bikes", "themed"),
+        (ids[1], "bikes", "themed"),
+        (ids[2], "", "unique idea"),
+    ]
+
+    assert await asyncio.to_thread(main, ["report", "NOSUCH"]) == 1
+    assert "no event has the code 'NOSUCH'" in capsys.readouterr().err
