@@ -157,7 +157,6 @@ function openConsole(session) {
       grid.append(card);
       const people = running.decorate(card, room);
       cards.set(room.id, { room, title, people, themes });
-      if (themesNow) showRoomThemes();
       running.track(new RoomWall({
         room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
         emptyText: "No notes yet.", filter: running.noteFilter(),
@@ -171,6 +170,7 @@ function openConsole(session) {
       socket.watchRoom(room.id);
     }
     running.roomsChanged();
+    if (themesNow) showRoomThemes();
   };
   /** @param {string} id @returns {string} */
   const roomName = (id) => cards.get(id)?.room.name ?? "a table";
