@@ -144,7 +144,7 @@ def _report(args: argparse.Namespace) -> int:
 async def _report_text(settings: Settings, code: str, kind: ReportKind) -> str | None:
     from .rooms import normalise_join_code
     from .store import Store
-    from .store.report import render_report, stored_themes
+    from .store.report import render_report
 
     store = Store(settings.database_url)
     try:
@@ -152,7 +152,7 @@ async def _report_text(settings: Settings, code: str, kind: ReportKind) -> str |
         if found is None:
             return None
         event = found[0]
-        return await render_report(store, event, kind, await stored_themes(store, event.id))
+        return await render_report(store, event, kind, await store.themes.latest(event.id))
     finally:
         await store.close()
 

@@ -216,11 +216,7 @@ async def themes_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) ->
     # External workers count: themes then come through the broker, not from this process.
     themes_on = ctx.worker is not None or ctx.jobs is not None
     conn.offer(protocol.ack_frame(msg.ref, {"worker": themes_on}))
-    latest = (
-        await ctx.worker.latest_text(event_id)
-        if ctx.worker is not None
-        else await ctx.store.themes.latest_text(event_id)
-    )
+    latest = await ctx.latest_themes_text(event_id)
     if latest is not None:
         conn.offer(protocol.encode_encoded("themes.snapshot", latest))
 

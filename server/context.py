@@ -96,6 +96,19 @@ class AppContext:
         if self._seat_counts is not None:
             await self._seat_counts.close()
 
+    async def latest_themes_text(self, event_id: str) -> str | None:
+        """The event's latest themes as JSON text: the in-process worker's, which may not be
+        stored yet (it stores every few seconds), or else the stored ones."""
+        if self.worker is not None:
+            return await self.worker.latest_text(event_id)
+        return await self.store.themes.latest_text(event_id)
+
+    async def latest_themes(self, event_id: str) -> dict[str, Any] | None:
+        """The same, decoded."""
+        if self.worker is not None:
+            return await self.worker.latest(event_id)
+        return await self.store.themes.latest(event_id)
+
     async def publish_themes(self, event_id: str, snapshot: str, diff: str | None) -> None:
         await publish_update(event_id, snapshot, diff, self.hub.heard, self.hub.publish)
 

@@ -9,7 +9,6 @@ their token as `Authorization: Bearer …`.
 from __future__ import annotations
 
 import time
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -23,7 +22,7 @@ from .protocol import ErrorCode, ProtocolError
 from .qr import qr_svg
 from .report import CSV_BOM
 from .rooms import Event, check_can_watch_themes
-from .store.report import render_report, stored_themes
+from .store.report import render_report
 from .templates import TemplateError, load_templates
 
 
@@ -74,13 +73,6 @@ async def _staff_event(request: Request) -> tuple[AppContext, Event]:
     return ctx, event
 
 
-async def _themes(ctx: AppContext, event_id: str) -> dict[str, Any] | None:
-    # The in-process worker holds themes it has not stored yet (it stores every few seconds).
-    if ctx.worker is not None:
-        return await ctx.worker.latest(event_id)
-    return await stored_themes(ctx.store, event_id)
-
-
 def _download(body: str, media_type: str, filename: str) -> Response:
     return Response(
         body,
@@ -94,13 +86,13 @@ def _download(body: str, media_type: str, filename: str) -> Response:
 
 async def report_csv(request: Request) -> Response:
     ctx, event = await _staff_event(request)
-    body = await render_report(ctx.store, event, "notes.csv", await _themes(ctx, event.id))
+    body = await render_report(ctx.store, event, "notes.csv", await ctx.latest_themes(event.id))
     return _download(CSV_BOM + body, "text/csv", f"tablee-{event.join_code}-notes.csv")
 
 
 async def report_markdown(request: Request) -> Response:
     ctx, event = await _staff_event(request)
-    body = await render_report(ctx.store, event, "themes.md", await _themes(ctx, event.id))
+    body = await render_report(ctx.store, event, "themes.md", await ctx.latest_themes(event.id))
     return _download(body, "text/markdown", f"tablee-{event.join_code}-themes.md")
 
 

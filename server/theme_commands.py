@@ -29,12 +29,7 @@ Handler = Callable[[AppContext, Connection, ClientMessage], Awaitable[None]]
 
 
 async def _latest(ctx: AppContext, event_id: str) -> dict[str, Any]:
-    latest = (
-        await ctx.worker.latest(event_id)
-        if ctx.worker is not None
-        else await ctx.store.themes.latest(event_id)
-    )
-    return latest or {}
+    return await ctx.latest_themes(event_id) or {}
 
 
 def _theme(latest: dict[str, Any], theme_id: str) -> dict[str, Any]:

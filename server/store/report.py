@@ -3,8 +3,6 @@ agenda step it was written in and its likes, in one query."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,15 +45,6 @@ async def report_notes(store: Store, event_id: str) -> list[ReportNote]:
         ]
 
     return await store.bulk_read(read)
-
-
-async def stored_themes(store: Store, event_id: str) -> dict[str, Any] | None:
-    """The latest themes stored for the event, decoded off the event loop (megabytes)."""
-    text = await store.themes.latest_text(event_id)
-    if text is None:
-        return None
-    payload: dict[str, Any] = await asyncio.to_thread(json.loads, text)
-    return payload
 
 
 async def render_report(

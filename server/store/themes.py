@@ -3,6 +3,7 @@ workers store, and the facilitators' edits that steer every later run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ class ThemeRecords:
             live: list[NoteForThemes] = []
             deleted: list[str] = []
             for r in rows:
-                if r[5] is not None:
+                if r[_DELETED_AT] is not None:
                     deleted.append(str(r[0]))
                 else:
                     live.append(_note_for_themes(r))
@@ -135,8 +136,12 @@ class ThemeRecords:
         return await self._store.bulk_read(read)
 
     async def latest(self, event_id: str) -> dict[str, Any] | None:
+        """The latest snapshot, decoded off the event loop: a large event's is megabytes."""
         raw = await self.latest_text(event_id)
-        return dict(json.loads(raw)) if raw is not None else None
+        if raw is None:
+            return None
+        payload: dict[str, Any] = await asyncio.to_thread(json.loads, raw)
+        return payload
 
     async def version(self, event_id: str) -> int | None:
         """The latest snapshot's version, without reading the snapshot."""
@@ -201,6 +206,7 @@ class ThemeRecords:
 
 
 _NOTE_COLUMNS = (NoteRow.id, NoteRow.text, NoteRow.room_id, NoteRow.created_at, NoteRow.step_id)
+_DELETED_AT = len(_NOTE_COLUMNS)  # where `changed_notes` reads it, after the note's columns
 
 
 def _note_for_themes(row: Sequence[Any]) -> NoteForThemes:

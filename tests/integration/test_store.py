@@ -69,21 +69,42 @@ async def test_concurrent_posts_get_unique_gapless_seqs(store: Store) -> None:
     assert [json.loads(f)["seq"] for f in frames] == list(range(1, 41))
 
 
-async def test_a_stored_frame_is_the_broadcast_frame_and_names_the_step(store: Store) -> None:
-    room, (a, _) = await _seat(store)
-    first = await store.post_note(a, room, str(uuid.uuid4()), 'a "quoted" été 🎉 \\ text')
+async def _run_step(store: Store, event_id: str, step_id: str, title: str | None = None) -> None:
+    """Make `step_id` the event's running step (with an agenda row titled `title`, if given),
+    so notes posted from now on are written in it."""
     async with store.write() as s:
+        if title is not None:
+            s.add(
+                AgendaStepRow(
+                    id=step_id,
+                    event_id=event_id,
+                    position=0,
+                    title=title,
+                    prompt="",
+                    mode="tables",
+                    duration=0,
+                    assign="keep",
+                    recall=False,
+                    topics=False,
+                )
+            )
         s.add(
             AgendaRow(
-                event_id=room.event_id,
+                event_id=event_id,
                 version=1,
-                step_id="step-1",
+                step_id=step_id,
                 status="running",
                 warned=False,
                 phase="open",
                 free_seating=False,
             )
         )
+
+
+async def test_a_stored_frame_is_the_broadcast_frame_and_names_the_step(store: Store) -> None:
+    room, (a, _) = await _seat(store)
+    first = await store.post_note(a, room, str(uuid.uuid4()), 'a "quoted" été 🎉 \\ text')
+    await _run_step(store, room.event_id, "step-1")
     second = await store.post_note(a, room, str(uuid.uuid4()), "in a step")
     assert first.note is not None and second.note is not None
     assert (first.note.step_id, second.note.step_id) == (None, "step-1")
@@ -229,32 +250,7 @@ async def test_the_report_reads_every_live_note_with_its_table_step_and_likes(
     room, (a, b) = await _seat(store)
     early = str(uuid.uuid4())
     await store.post_note(a, room, early, "before any step")
-    async with store.write() as s:
-        s.add(
-            AgendaStepRow(
-                id="step-1",
-                event_id=room.event_id,
-                position=0,
-                title="Round 1: what worries you",
-                prompt="",
-                mode="tables",
-                duration=0,
-                assign="keep",
-                recall=False,
-                topics=False,
-            )
-        )
-        s.add(
-            AgendaRow(
-                event_id=room.event_id,
-                version=1,
-                step_id="step-1",
-                status="running",
-                warned=False,
-                phase="open",
-                free_seating=False,
-            )
-        )
+    await _run_step(store, room.event_id, "step-1", "Round 1: what worries you")
     liked, gone = str(uuid.uuid4()), str(uuid.uuid4())
     await store.post_note(b, room, liked, "in the step")
     await store.post_note(b, room, gone, "deleted later")

@@ -70,6 +70,15 @@ export class EventState {
     return true;
   }
 
+  /**
+   * A step's title, for notes and themes that name the step they were written in.
+   * @param {string} id
+   * @returns {string}
+   */
+  stepTitle(id) {
+    return this.agenda.steps.find((s) => s.id === id)?.title ?? "an earlier step";
+  }
+
   /** @returns {Step | null} */
   get step() {
     return this.agenda.steps.find((s) => s.id === this.agenda.current.step) ?? null;

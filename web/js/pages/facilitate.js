@@ -187,9 +187,7 @@ function openConsole(session) {
   const steer = (type, payload) => {
     socket.request(type, payload).catch((err) => notify(`Themes: ${err.message}`));
   };
-  /** @param {string} id @returns {string} */
-  const stepName = (id) => running.state.agenda.steps.find((s) => s.id === id)?.title
-    ?? "an earlier step";
+  const stepName = (/** @type {string} */ id) => running.state.stepTitle(id);
   const everyStep = /** @type {HTMLInputElement} */ (byId("all-steps"));
   // As the tables' walls do: the running step's themes first, unless every step is asked for.
   const focusStep = () => (everyStep.checked ? null : running.state.agenda.current.step);

@@ -72,8 +72,7 @@ async function main() {
   /** @type {import("../views/themes.js").Themes | null} */
   let themesNow = null;
   // The room sees the running step's themes first, each saying where it was written.
-  const stepName = (/** @type {string} */ id) =>
-    state.agenda.steps.find((s) => s.id === id)?.title ?? "an earlier step";
+  const stepName = (/** @type {string} */ id) => state.stepTitle(id);
   const draw = () => renderThemes(byId("themes"), themesNow, roomName,
     { stepName, focusStep: state.agenda.current.step });
   let drawnFocus = state.agenda.current.step;

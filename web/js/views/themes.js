@@ -233,10 +233,10 @@ function quote(n, roomName) {
  * What each table is talking about, from the event's themes: per room, its visible themes
  * with the notes it gave each (most first), and its unique ideas.
  * @param {Themes} themes
- * @returns {Map<string, {themes: {id: string, label: string, count: number}[], unique: number}>}
+ * @returns {Map<string, {themes: {label: string, count: number}[], unique: number}>}
  */
 export function themesByRoom(themes) {
-  /** @type {Map<string, {themes: {id: string, label: string, count: number}[], unique: number}>} */
+  /** @type {Map<string, {themes: {label: string, count: number}[], unique: number}>} */
   const out = new Map();
   const of = (/** @type {string} */ room) => {
     let entry = out.get(room);
@@ -245,7 +245,7 @@ export function themesByRoom(themes) {
   };
   for (const t of themes.themes) {
     if (t.hidden) continue;
-    for (const r of t.rooms || []) of(r.id).themes.push({ id: t.id, label: t.label, count: r.count });
+    for (const r of t.rooms || []) of(r.id).themes.push({ label: t.label, count: r.count });
   }
   for (const n of themes.unthemed || []) of(n.room_id).unique += 1;
   for (const entry of out.values()) entry.themes.sort((a, b) => b.count - a.count);
