@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from nlp.theme_diff import membership
+
 NOTE_COLUMNS = (
     "note_id",
     "created_at",
@@ -56,15 +58,16 @@ def _iso(ts: datetime) -> str:
 
 def placements(payload: Mapping[str, Any] | None) -> dict[str, tuple[str, str, str]]:
     """note id → (theme id, theme label, status) for every note the themes cover."""
-    out: dict[str, tuple[str, str, str]] = {}
     if payload is None:
-        return out
-    for theme in payload.get("themes", []):
-        status = HIDDEN if theme.get("hidden") else THEMED
-        for note_id in theme.get("note_ids", []):
-            out[note_id] = (theme["id"], theme["label"], status)
-    for note in payload.get("unthemed", []):
-        out[note["id"]] = ("", "", UNIQUE)
+        return {}
+    themes = {t["id"]: t for t in payload.get("themes", ())}
+    out: dict[str, tuple[str, str, str]] = {}
+    for note_id, theme_id in membership(payload).items():
+        if theme_id is None:
+            out[note_id] = ("", "", UNIQUE)
+        else:
+            theme = themes[theme_id]
+            out[note_id] = (theme_id, theme["label"], HIDDEN if theme.get("hidden") else THEMED)
     return out
 
 
@@ -121,7 +124,7 @@ def themes_markdown(
     if payload is None:
         lines += ["", "No themes have been made for this event yet.", ""]
         return "\n".join(lines)
-    placed = placements(payload)
+    placed = membership(payload)
     waiting = sum(1 for n in notes if n.id not in placed)
     themes = [t for t in payload.get("themes", []) if not t.get("hidden")]
     hidden = [t for t in payload.get("themes", []) if t.get("hidden")]
