@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 from .observe import configure_logging
 from .settings import Settings, SettingsError, load_settings
 
@@ -34,7 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         upgrade(settings.database_url)
     if args.create_event:
-        asyncio.run(_announce_event(settings, args.create_event, args.rooms))
+        asyncio.run(_announce_event(settings, args.create_event, args.rooms, args.language))
     config = uvicorn.Config(
         create_app(settings.model_copy(update={"migrate_on_start": False})),
         host=settings.host,
@@ -90,7 +91,9 @@ def _listen(host: str, port: int, send_buffer: int) -> socket.socket:
     return sock
 
 
-async def _announce_event(settings: Settings, title: str, rooms: int) -> None:
+async def _announce_event(
+    settings: Settings, title: str, rooms: int, language: str = DEFAULT_LANGUAGE
+) -> None:
     from .auth import hash_secret, new_secret
     from .rooms import default_room_names
     from .store import Store
@@ -102,13 +105,15 @@ async def _announce_event(settings: Settings, title: str, rooms: int) -> None:
             title,
             hash_secret(secret),
             [(n, settings.default_capacity) for n in default_room_names(rooms)],
+            language,
         )
     finally:
         await store.close()
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     base = settings.public_url.rstrip("/") or f"http://{host}:{settings.port}"
     print(
-        f"\n  Tablée: {event.title!r}, {rooms} tables\n"
+        f"\n  Tablée: {event.title!r}, {rooms} tables, "
+        f"participants' pages in {LANGUAGE_NAMES[event.language]}\n"
         f"  Facilitator console: {base}/facilitate.html?code={event.join_code}#secret={secret}\n"
         f"  Participants join:   {base}/join/{event.join_code}   (code {event.join_code})\n",
         flush=True,
@@ -178,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--create-event", metavar="TITLE", help="create an event on start and print its links"
     )
     serve.add_argument("--rooms", type=int, default=4, help="tables for --create-event")
+    serve.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="the participants' pages' language for --create-event (default: %(default)s)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations (TABLEE_DATABASE_URL)")

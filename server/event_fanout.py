@@ -16,7 +16,7 @@ from .agenda import Agenda, Effect, Ended, Warned, iso
 from .context import AppContext
 from .facilitation import HelpRequest, Move, Topic
 from .hub import event_channel, room_channel, staff_channel
-from .rooms import Participant
+from .rooms import Event, Participant
 
 
 def person_channel(participant_id: str) -> str:
@@ -43,6 +43,13 @@ async def publish_agenda(ctx: AppContext, agenda: Agenda, effects: Sequence[Effe
                 "step.ended", {"step": effect.step_id, "recalled": effect.recalled}
             )
         await ctx.hub.publish(channel, frame)
+
+
+async def publish_event(ctx: AppContext, event: Event) -> None:
+    """The event itself changed (the participants' pages' language): to every connection of
+    it, on every process, so open pages switch without a reload."""
+    frame = protocol.encode("event.updated", {"event": event.to_wire()})
+    await ctx.hub.publish(event_channel(event.id), frame)
 
 
 async def publish_people(ctx: AppContext, event_id: str, people: Sequence[Participant]) -> None:

@@ -1,9 +1,10 @@
-"""HTTP for running an event: the formats' templates, a QR code per table, and the report.
+"""HTTP for running an event: the formats' templates, a QR code per table, the report, and
+the event's settings.
 
 A table's code holds the join link with that table in it, so phones scanned at a table in the
 hall land at that table; the host's variant joins as the table host, who types for the table.
 The report (every note as CSV, the themes as Markdown) is for the event's staff, who send
-their token as `Authorization: Bearer …`.
+their token as `Authorization: Bearer …`; its facilitators change the event the same way.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from starlette.routing import BaseRoute, Route
 
 from .auth import TokenError
 from .context import AppContext
-from .http import _base_url, _ctx, _event, _handle
+from .event_fanout import publish_event
+from .http import _base_url, _Body, _body, _ctx, _event, _handle
+from .languages import check_language
 from .protocol import ErrorCode, ProtocolError
 from .qr import qr_svg
 from .report import CSV_BOM
-from .rooms import Event, check_can_watch_themes
+from .rooms import Event, Participant, check_can_watch_themes, check_staff
 from .store.report import render_report
 from .templates import TemplateError, load_templates
 
@@ -55,8 +58,12 @@ async def room_qr(request: Request) -> Response:
     )
 
 
-async def _staff_event(request: Request) -> tuple[AppContext, Event]:
-    """The event of the URL, if the bearer token is one of its facilitators' or observers'."""
+class EventChange(_Body):
+    language: str
+
+
+async def _bearer(request: Request) -> tuple[AppContext, Event, Participant]:
+    """The event of the URL and who of its people the bearer token names."""
     ctx = _ctx(request)
     event, _ = await _event(ctx, request.path_params["code"])
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -69,8 +76,27 @@ async def _staff_event(request: Request) -> tuple[AppContext, Event]:
     actor = await ctx.store.participant(claims.participant_id)
     if actor is None or actor.event_id != event.id:
         raise ProtocolError(ErrorCode.FORBIDDEN, "this token is not for this event")
+    return ctx, event, actor
+
+
+async def _staff_event(request: Request) -> tuple[AppContext, Event]:
+    """The event of the URL, if the bearer token is one of its facilitators' or observers'."""
+    ctx, event, actor = await _bearer(request)
     check_can_watch_themes(actor)
     return ctx, event
+
+
+async def update_event(request: Request) -> Response:
+    """A facilitator changes the participants' language; every open page of the event hears
+    `event.updated` and switches without a reload."""
+    ctx, event, actor = await _bearer(request)
+    check_staff(actor, "change the participants' language")
+    body = await _body(request, EventChange)
+    changed = await ctx.store.set_event_language(event.id, check_language(body.language))
+    if changed is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "no event has this code")
+    await publish_event(ctx, changed)
+    return JSONResponse({"event": changed.to_wire()})
 
 
 def _download(body: str, media_type: str, filename: str) -> Response:
@@ -99,6 +125,8 @@ async def report_markdown(request: Request) -> Response:
 def event_routes() -> list[BaseRoute]:
     return [
         Route("/api/templates", _handle(templates_list), methods=["GET"]),
+        # GET of the same path is http.py's `event_info`; the router picks by method.
+        Route("/api/events/{code}", _handle(update_event), methods=["PATCH"]),
         Route("/api/events/{code}/rooms/{room}/qr.svg", _handle(room_qr), methods=["GET"]),
         Route("/api/events/{code}/report/notes.csv", _handle(report_csv), methods=["GET"]),
         Route("/api/events/{code}/report/themes.md", _handle(report_markdown), methods=["GET"]),

@@ -148,6 +148,7 @@ EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
 EVENT_SERVER_TYPES = frozenset(
     {
         "agenda.state",
+        "event.updated",
         "step.warning",
         "step.ended",
         "broadcast",

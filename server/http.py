@@ -17,6 +17,7 @@ from .agenda_handlers import load_template, template_steps
 from .auth import check_secret, hash_secret, new_secret
 from .context import AppContext
 from .event_fanout import publish_people
+from .languages import DEFAULT_LANGUAGE, check_language
 from .observe import metrics
 from .payload import RoomName
 from .protocol import PSEUDONYM_MAX_CHARS, ErrorCode, ProtocolError, Role
@@ -47,6 +48,7 @@ class CreateEvent(_Body):
     capacity: int = Field(default=8, ge=1, le=500)
     pseudonym: str = "Facilitator"
     template: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    language: str = DEFAULT_LANGUAGE  # of the participants' pages
 
 
 class Facilitate(_Body):
@@ -115,11 +117,13 @@ async def create_event(request: Request) -> Response:
     if not names or len(names) > MAX_ROOMS:
         raise ProtocolError(ErrorCode.INVALID, f"an event has 1 to {MAX_ROOMS} rooms")
     pseudonym = clean_pseudonym(body.pseudonym, PSEUDONYM_MAX_CHARS)
+    # An unknown language or format fails before anything is created.
+    language = check_language(body.language)
     if body.template is not None:
-        template_steps(body.template)  # an unknown format fails before anything is created
+        template_steps(body.template)
     secret = new_secret()
     event, _ = await ctx.store.create_event(
-        body.title, hash_secret(secret), [(n, body.capacity) for n in names]
+        body.title, hash_secret(secret), [(n, body.capacity) for n in names], language
     )
     facilitator = await ctx.store.join(event.id, pseudonym, "facilitator", None)
     if body.template is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .languages import DEFAULT_LANGUAGE
 from .protocol import ErrorCode, ProtocolError, Role
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a hall
@@ -29,9 +30,16 @@ class Event:
     id: str
     title: str
     join_code: str
+    # What the participants' pages speak (`languages.LANGUAGES`); the console stays English.
+    language: str = DEFAULT_LANGUAGE
 
     def to_wire(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "join_code": self.join_code}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "join_code": self.join_code,
+            "language": self.language,
+        }
 
 
 @dataclass(frozen=True, slots=True)

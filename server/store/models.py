@@ -31,6 +31,8 @@ class EventRow(Base):
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The participants' pages' language; the server default covers events made before it.
+    language: Mapped[str] = mapped_column(String(8), server_default="en")
 
 
 class RoomRow(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .. import protocol
+from ..languages import DEFAULT_LANGUAGE
 from ..protocol import ErrorCode, ProtocolError, Role
 from ..rooms import (
     SEATED_ROLES,
@@ -152,21 +153,37 @@ class Store:
     # events and rooms ------------------------------------------------------------------
 
     async def create_event(
-        self, title: str, secret_hash: str, rooms: Sequence[tuple[str, int]]
+        self,
+        title: str,
+        secret_hash: str,
+        rooms: Sequence[tuple[str, int]],
+        language: str = DEFAULT_LANGUAGE,
     ) -> tuple[Event, list[Room]]:
         for _ in range(5):
             try:
-                return await self._create_event(title, secret_hash, rooms, new_join_code())
+                return await self._create_event(
+                    title, secret_hash, rooms, new_join_code(), language
+                )
             except IntegrityError:
                 continue  # join code taken; draw another
         raise ProtocolError(ErrorCode.INTERNAL, "could not allocate a join code")
 
     async def _create_event(
-        self, title: str, secret_hash: str, rooms: Sequence[tuple[str, int]], code: str
+        self,
+        title: str,
+        secret_hash: str,
+        rooms: Sequence[tuple[str, int]],
+        code: str,
+        language: str,
     ) -> tuple[Event, list[Room]]:
         now = utc_now()
         event = EventRow(
-            id=new_id(), title=title, join_code=code, secret_hash=secret_hash, created_at=now
+            id=new_id(),
+            title=title,
+            join_code=code,
+            secret_hash=secret_hash,
+            created_at=now,
+            language=language,
         )
         rows = [
             RoomRow(
@@ -196,6 +213,15 @@ class Store:
         async with self._sessions() as s:
             row = await s.get(EventRow, event_id)
             return event_of(row) if row else None
+
+    async def set_event_language(self, event_id: str, language: str) -> Event | None:
+        """Store the participants' pages' language (checked by the caller); None: no event."""
+        async with self.write() as s:
+            row = await s.get(EventRow, event_id)
+            if row is None:
+                return None
+            row.language = language
+        return event_of(row)
 
     async def rooms(self, event_id: str) -> list[Room]:
         async with self._sessions() as s:

@@ -33,7 +33,7 @@ def new_epoch() -> str:
 
 
 def event_of(row: EventRow) -> Event:
-    return Event(row.id, row.title, row.join_code)
+    return Event(row.id, row.title, row.join_code, row.language)
 
 
 def room_of(row: RoomRow, members: int) -> Room:

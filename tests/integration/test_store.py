@@ -6,17 +6,23 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 
 from server import protocol
-from server.migrate import upgrade_async
+from server.migrate import alembic_config, upgrade_async
 from server.protocol import ProtocolError
 from server.rooms import Participant, Room
 from server.store import Store
-from server.store.models import AgendaRow, AgendaStepRow
+from server.store.models import AgendaRow, AgendaStepRow, Base
 from server.store.report import report_notes
 
 
@@ -266,3 +272,47 @@ async def test_the_report_reads_every_live_note_with_its_table_step_and_likes(
     ]
     assert all(r.created_at.tzinfo is not None for r in rows)
     assert await report_notes(store, "no-such-event") == []
+
+
+async def test_an_events_language_round_trips(store: Store) -> None:
+    event, _ = await store.create_event("Convention", "hash", [("T1", 8)], "fr")
+    assert event.language == "fr"
+    found = await store.event_by_code(event.join_code)
+    assert found is not None and found[0] == event
+    changed = await store.set_event_language(event.id, "de")
+    assert changed == replace(event, language="de")
+    assert await store.event(event.id) == changed
+    found = await store.event_by_code(event.join_code)
+    assert found is not None and found[0].language == "de"
+    plain, _ = await store.create_event("Jury", "hash", [("T1", 8)])
+    assert plain.language == "en" and (await store.event(plain.id)) == plain
+    assert await store.set_event_language("no-such-event", "fr") is None
+
+
+def _language_drift(connection: Any) -> list[Any]:
+    diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    return [d for d in diffs if "language" in repr(d)]
+
+
+async def test_the_language_migration_matches_the_model_and_keeps_events_going_down(
+    store: Store, store_url: str
+) -> None:
+    async with store.engine.connect() as conn:
+        assert await conn.run_sync(_language_drift) == []
+    room, people = await _seat(store)
+    event = await store.event(room.event_id)
+    assert event is not None
+    await store.set_event_language(event.id, "de")
+    await store.engine.dispose()
+    # On SQLite, a batch's copy of `events` would cascade-delete every room and person.
+    await asyncio.to_thread(command.downgrade, alembic_config(store_url), "0004_event_language@-1")
+    async with store.engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("events")}
+        )
+    assert "language" not in columns
+    await store.engine.dispose()
+    await upgrade_async(store_url)
+    # Made before the column: English, as every event was then. Its tables and people stay.
+    assert await store.event(event.id) == replace(event, language="en")
+    assert {p.id for p in await store.members(room.id)} == {p.id for p in people}

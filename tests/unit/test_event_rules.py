@@ -54,7 +54,14 @@ def test_every_event_message_is_a_client_type_and_documented() -> None:
     for type_ in EVENT_CLIENT_TYPES:
         assert CLIENT_TYPES[type_] is EVENT_CLIENT_TYPES[type_]
         assert f"`{type_}`" in documented, type_
-    for type_ in ("agenda.state", "step.warning", "step.ended", "moved", "broadcast"):
+    for type_ in (
+        "agenda.state",
+        "step.warning",
+        "step.ended",
+        "moved",
+        "broadcast",
+        "event.updated",
+    ):
         assert type_ in SERVER_TYPES
         assert f'"type": "{type_}"' in documented, type_
 

@@ -1,6 +1,9 @@
-// The HTTP half of the protocol: create, look up and join an event.
+// The HTTP half of the protocol: create, look up, join and change an event.
 
-/** @typedef {{id: string, title: string, join_code: string}} Event */
+/**
+ * @typedef {{id: string, title: string, join_code: string, language: string}} Event
+ *   language: what the participants' pages speak, "en", "fr" or "de"
+ */
 /** @typedef {{id: string, name: string, capacity: number, members: number}} Room */
 /** @typedef {{id: string, pseudonym: string, role: string, room_id: string | null}} Participant */
 /** @typedef {{event: Event, rooms: Room[], token: string, participant: Participant}} Joined */
@@ -24,15 +27,20 @@ export class ApiError extends Error {
  * @param {string} method
  * @param {string} path
  * @param {any} [body]
+ * @param {string} [token] sent as `Authorization: Bearer …`, for what only staff may do
  * @returns {Promise<any>}
  */
-async function call(method, path, body) {
+async function call(method, path, body, token) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
   /** @type {Response} */
   let res;
   try {
     res = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -58,11 +66,13 @@ async function call(method, path, body) {
 
 /**
  * @param {{title: string, rooms: number | string[], capacity: number, pseudonym: string,
- *          template?: string}} body
+ *          template?: string, language?: string}} body
+ * @param {string} [language] the participants' pages' language ("en", "fr", "de"); absent,
+ *   the body's own or the server's default, English
  * @returns {Promise<Created>}
  */
-export function createEvent(body) {
-  return call("POST", "/api/events", body);
+export function createEvent(body, language) {
+  return call("POST", "/api/events", language ? { ...body, language } : body);
 }
 
 /**
@@ -97,6 +107,18 @@ export function joinEvent(code, pseudonym, roomId, role = "participant") {
  */
 export function facilitate(code, secret, pseudonym) {
   return call("POST", `/api/events/${encodeURIComponent(code)}/facilitate`, { secret, pseudonym });
+}
+
+/**
+ * Change the language of the event's participant pages; only its facilitators may. Every
+ * open page of the event then receives `event.updated`.
+ * @param {string} code join code
+ * @param {string} token the facilitator's token
+ * @param {string} language "en", "fr" or "de"
+ * @returns {Promise<{event: Event}>}
+ */
+export function setEventLanguage(code, token, language) {
+  return call("PATCH", `/api/events/${encodeURIComponent(code)}`, { language }, token);
 }
 
 /** @returns {string} the WebSocket URL of this server */

@@ -1,7 +1,7 @@
 // The facilitator console: invite details, every table's wall live, new tables, themes, and
 // running the event: agenda and timer, seating, broadcasts, help calls (console-event.js).
 
-import { downloadReport, facilitate, getEvent, socketUrl } from "../api.js";
+import { downloadReport, facilitate, getEvent, setEventLanguage, socketUrl } from "../api.js";
 import { Outbox } from "../outbox.js";
 import { cleanCode, lastFacilitated, loadSession, outboxKey, saveSession } from "../session.js";
 import { TableeSocket } from "../socket.js";
@@ -180,6 +180,7 @@ function openConsole(session) {
   /** @param {Event} ev @returns {any} */
   const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
   socket.addEventListener("hello", (ev) => showRooms(detail(ev).rooms || []));
+  mountLanguage(session, socket, detail);
   socket.addEventListener("rooms", (ev) => showRooms(detail(ev) || []));
   let themesSeen = false;
   // Live themes: each snapshot, each note placed in between, and the facilitator's edits.
@@ -258,6 +259,46 @@ function openConsole(session) {
 
   socket.watchThemes();
   socket.start();
+}
+
+/**
+ * The participants' pages' language: the event's as stored, from the session, then from each
+ * `hello` (a session kept in this browser may be older than a co-facilitator's change) and
+ * each `event.updated`. The console itself stays in English.
+ * @param {Session} session
+ * @param {TableeSocket} socket
+ * @param {(ev: Event) => any} detail
+ */
+function mountLanguage(session, socket, detail) {
+  const select = /** @type {HTMLSelectElement} */ (byId("event-language"));
+  let stored = session.event.language || "en";
+  select.value = stored;
+  /** @param {{language?: string} | undefined} event */
+  const show = (event) => {
+    if (!event?.language) return;
+    stored = event.language;
+    if (!select.disabled) select.value = stored;
+  };
+  socket.addEventListener("hello", (ev) => show(detail(ev).event));
+  socket.addEventListener("frame", (ev) => {
+    const frame = detail(ev);
+    if (frame?.type === "event.updated") show(frame.payload.event);
+  });
+  select.addEventListener("change", async () => {
+    const wanted = select.value;
+    select.disabled = true;
+    try {
+      const { event } = await setEventLanguage(session.event.join_code, session.token, wanted);
+      stored = event.language;
+      const name = select.selectedOptions[0]?.textContent ?? wanted;
+      notify(`Participants' pages now speak ${name}.`);
+    } catch (err) {
+      notify(`The language could not be changed: ${err instanceof Error ? err.message : err}`);
+    } finally {
+      select.disabled = false;
+      select.value = stored;
+    }
+  });
 }
 
 function main() {
