@@ -104,7 +104,7 @@ async def _announce_event(
         event, _ = await store.create_event(
             title,
             hash_secret(secret),
-            [(n, settings.default_capacity) for n in default_room_names(rooms)],
+            [(n, settings.default_capacity) for n in default_room_names(rooms, language)],
             language,
         )
     finally:

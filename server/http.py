@@ -113,12 +113,12 @@ async def _session(
 async def create_event(request: Request) -> Response:
     ctx = _ctx(request)
     body = await _body(request, CreateEvent)
-    names = body.rooms if isinstance(body.rooms, list) else default_room_names(body.rooms)
+    # An unknown language or format fails before anything is created.
+    language = check_language(body.language)
+    names = body.rooms if isinstance(body.rooms, list) else default_room_names(body.rooms, language)
     if not names or len(names) > MAX_ROOMS:
         raise ProtocolError(ErrorCode.INVALID, f"an event has 1 to {MAX_ROOMS} rooms")
     pseudonym = clean_pseudonym(body.pseudonym, PSEUDONYM_MAX_CHARS)
-    # An unknown language or format fails before anything is created.
-    language = check_language(body.language)
     if body.template is not None:
         template_steps(body.template)
     secret = new_secret()

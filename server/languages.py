@@ -12,6 +12,8 @@ LANGUAGES: tuple[str, ...] = ("en", "fr", "de")
 # Each in its own language: a facilitator picks the one their participants read.
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "fr": "Français", "de": "Deutsch"}
 DEFAULT_LANGUAGE = "en"
+# What a numbered table is called on its participants' pages ("Tisch 3").
+TABLE_WORD: dict[str, str] = {"en": "Table", "fr": "Table", "de": "Tisch"}
 
 
 def check_language(code: str) -> str:

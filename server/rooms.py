@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .languages import DEFAULT_LANGUAGE
+from .languages import DEFAULT_LANGUAGE, TABLE_WORD
 from .protocol import ErrorCode, ProtocolError, Role
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a hall
@@ -130,8 +130,10 @@ def clean_pseudonym(raw: object, max_chars: int = 40) -> str:
     return name
 
 
-def default_room_names(count: int) -> list[str]:
-    return [f"Table {i}" for i in range(1, count + 1)]
+def default_room_names(count: int, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """Numbered tables, named in the language their participants read."""
+    word = TABLE_WORD.get(language, TABLE_WORD[DEFAULT_LANGUAGE])
+    return [f"{word} {i}" for i in range(1, count + 1)]
 
 
 def pick_room(rooms: Sequence[Room], requested: str | None) -> Room:

@@ -44,6 +44,9 @@ async def test_an_event_speaks_the_language_it_was_created_in_and_no_other(
 
         plain = await http.post("/api/events", json={"title": "Jury"})
         assert plain.json()["event"]["language"] == "en"
+        assert [r["name"] for r in plain.json()["rooms"]][:2] == ["Table 1", "Table 2"]
+        german = await http.post("/api/events", json={"title": "Bürgerrat", "language": "de"})
+        assert [r["name"] for r in german.json()["rooms"]][:2] == ["Tisch 1", "Tisch 2"]
 
         before = _events_in(db)
         for language in ("es", "FR", "", "en-GB"):

@@ -23,6 +23,12 @@ joinForm.addEventListener("submit", (ev) => {
 });
 
 const createForm = /** @type {HTMLFormElement} */ (byId("create-form"));
+// The participants' language starts as the facilitator's own, when the pages speak it.
+const languageChoice = /** @type {HTMLSelectElement} */ (byId("create-language"));
+const ownLanguage = (navigator.language || "en").slice(0, 2).toLowerCase();
+if ([...languageChoice.options].some((o) => o.value === ownLanguage)) {
+  languageChoice.value = ownLanguage;
+}
 const createError = byId("create-error");
 createForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -43,6 +49,7 @@ createForm.addEventListener("submit", async (ev) => {
       rooms,
       capacity: Number(data.get("capacity")),
       pseudonym: String(data.get("pseudonym")).trim(),
+      language: String(data.get("language") ?? "en"),
       ...(template ? { template } : {}),
     });
     saveSession("facilitator", {

@@ -5,6 +5,8 @@ import { Outbox } from "../outbox.js";
 import { cleanCode, forgetSession, loadSession, outboxKey, saveSession } from "../session.js";
 import { TableeSocket } from "../socket.js";
 import { EventState } from "../event-state.js";
+import { chooseLanguage, errorText, language, languagePicker, pickLanguage, t, useLanguage }
+  from "../i18n.js";
 import { composer } from "../views/composer.js";
 import { byId, h, showOnly } from "../views/dom.js";
 import { Notices } from "../views/notices.js";
@@ -67,6 +69,7 @@ async function askSeat(code, pseudonym = "") {
   showError("");
   try {
     const { event, rooms } = await getEvent(code);
+    useLanguage(pickLanguage(event.language));
     const line = byId("event-line");
     line.textContent = event.title;
     line.hidden = false;
@@ -79,9 +82,9 @@ async function askSeat(code, pseudonym = "") {
     name.focus();
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
-      askCode(`No event has the code ${code}. Check it and try again.`);
+      askCode(t("join.noEvent", { code }));
     } else {
-      askCode(/** @type {Error} */ (err).message);
+      askCode(errorText(/** @type {ApiError} */ (err)));
     }
   }
 }
@@ -106,8 +109,7 @@ function showScannedTable(rooms) {
     picker.querySelector(`input[value="${CSS.escape(table.id)}"]`));
   if (radio) radio.checked = true;
   picker.hidden = true;
-  line.textContent = host ? `You are joining ${table.name} as its table host: you type what the `
-    + "people at the table agree on." : `You are joining ${table.name}.`;
+  line.textContent = t(host ? "join.asHost" : "join.atTable", { table: table.name });
   line.hidden = false;
 }
 
@@ -124,11 +126,13 @@ function scannedTable() {
  */
 function enterWall(session) {
   showOnly(wallView, joinView);
+  useLanguage(pickLanguage(session.event.language));
   current = session;
   const me = session.participant;
   /** @type {Room[]} */
   let rooms = session.rooms;
-  byId("event-title").textContent = `${session.event.title} · code ${session.event.join_code}`;
+  byId("event-title").textContent = t("wall.eventLine",
+    { title: session.event.title, code: session.event.join_code });
   document.title = `Tablée: ${session.event.title}`;
 
   const outbox = new Outbox(outboxKey(me.id));
@@ -137,7 +141,7 @@ function enterWall(session) {
   mountStatus(byId("status"), live, outbox);
   const state = new EventState();
   const notices = new Notices(byId("notices"));
-  mountStepCard(byId("step-slot"), state, { tablesText: "At your table" });
+  mountStepCard(byId("step-slot"), state, { tablesText: t("step.atYourTable") });
   const actions = new TableActions(byId("table-actions"),
     { socket: live, state, notify, role: me.role });
   const earlier = /** @type {HTMLInputElement} */ (byId("earlier-steps"));
@@ -154,10 +158,9 @@ function enterWall(session) {
   };
   const showRoom = () => {
     const r = rooms.find((x) => x.id === room);
-    byId("room-name").textContent = r ? r.name : "Your table";
+    byId("room-name").textContent = r ? r.name : t("wall.yourTable");
     const host = me.role === "table_host";
-    byId("role-line").textContent = host
-      ? "You are this table's host: type what the people at your table agree on." : "";
+    byId("role-line").textContent = host ? t("wall.hostLine") : "";
     byId("role-line").hidden = !host;
   };
   /** @param {string} id */
@@ -189,12 +192,10 @@ function enterWall(session) {
     saveSession("participant", { ...session, participant: me, rooms });
     if (!participant.room_id || participant.room_id === room) return;
     openWall(participant.room_id);
-    const name = rooms.find((r) => r.id === room)?.name ?? "another table";
-    const why = reason === "chosen" ? `You are now at ${name}.`
-      : `You have been moved to ${name}.`;
-    notices.show("moved", why, { detail: reason === "assigned"
-      ? "The tables were mixed for this step. Your earlier notes stay where you wrote them."
-      : "Your earlier notes stay at the table where you wrote them." });
+    const table = rooms.find((r) => r.id === room)?.name ?? t("wall.anotherTable");
+    const why = t(reason === "chosen" ? "wall.nowAt" : "wall.movedTo", { table });
+    notices.show("moved", why,
+      { detail: t(reason === "assigned" ? "wall.movedMixed" : "wall.movedStay") });
   };
 
   const slot = byId("composer-slot");
@@ -225,7 +226,7 @@ function enterWall(session) {
   live.addEventListener("room-error", (ev) => {
     const { room: failed, error } = detail(ev);
     if (failed && failed !== room) return; // a table left behind after a move
-    notify(failed ? `This table cannot be opened: ${error.message}` : error.message);
+    notify(failed ? t("wall.cannotOpen", { reason: errorText(error) }) : errorText(error));
   });
   live.addEventListener("unreachable", () => checkSeat(session, live));
   live.keep("event.watch", {}, (ack) => {
@@ -249,17 +250,21 @@ function enterWall(session) {
         state.setAgenda(p);
         break;
       case "step.warning":
-        notices.show("step", "One minute left in this step.", { tone: "warn" });
+        notices.show("step", t("step.oneMinute"), { tone: "warn" });
         break;
       case "step.ended":
-        notices.show("step", p.recalled ? "Time is up: everyone back to plenary."
-          : "Time is up for this step.", { tone: "warn" });
+        notices.show("step", t(p.recalled ? "step.recalled" : "step.timeUp"), { tone: "warn" });
         break;
       case "broadcast":
         notices.broadcast(p);
         break;
       case "moved":
         moved(p.participant, p.room, p.reason);
+        break;
+      case "event.updated":
+        session.event = { ...session.event, ...p.event };
+        saveSession("participant", { ...session, participant: me, rooms });
+        if (pickLanguage(session.event.language) !== language()) relanguage();
         break;
       case "note.similar":
         wall?.offerSimilar(p);
@@ -314,7 +319,7 @@ async function checkSeat(session, live) {
     location.reload();
   } catch (err) {
     askSeat(session.event.join_code, session.participant.pseudonym);
-    showError(`Your seat has expired; join again. (${/** @type {Error} */ (err).message})`);
+    showError(t("join.expired", { reason: errorText(/** @type {ApiError} */ (err)) }));
   }
 }
 
@@ -342,9 +347,9 @@ joinForm.addEventListener("submit", async (ev) => {
   } catch (err) {
     const e = /** @type {ApiError} */ (err);
     if (e.code === "room_full") {
-      showError("That table has just filled up. Pick another one.");
+      showError(t("join.tableFull"));
       askSeat(code, String(data.get("pseudonym")));
-    } else showError(e.message);
+    } else showError(errorText(e));
   } finally {
     button.disabled = false;
   }
@@ -355,7 +360,7 @@ byId("other-code").addEventListener("click", () => askCode());
 byId("leave").addEventListener("click", () => {
   const session = current;
   const waiting = socket?.outbox.size ?? 0;
-  const question = `${waiting} note(s) have not been sent yet and will be lost. Leave anyway?`;
+  const question = t("wall.leaveWaiting", { n: waiting });
   if (waiting && !window.confirm(question)) return;
   socket?.stop();
   socket = null;
@@ -370,6 +375,27 @@ function start(code) {
   else askSeat(code);
 }
 
+/**
+ * The facilitator changed the event's language: the page reloads in it, a few seconds apart
+ * on each phone of a hall, and never over a note being written or edited.
+ */
+function relanguage() {
+  const later = () => {
+    const draft = /** @type {HTMLTextAreaElement | null} */ (document.getElementById("note-text"));
+    if ((draft && draft.value.trim()) || document.querySelector(".note-edit-form")) {
+      setTimeout(later, 2000);
+    } else {
+      location.reload();
+    }
+  };
+  setTimeout(later, Math.random() * 3000);
+}
+
+useLanguage(pickLanguage(null));
+byId("language-slot").replaceChildren(languagePicker((code) => {
+  chooseLanguage(code);
+  location.reload();
+}));
 const initial = codeFromUrl();
 if (initial) start(initial);
 else askCode();

@@ -4,6 +4,7 @@
 
 import { getEvent, socketUrl } from "../api.js";
 import { EventState } from "../event-state.js";
+import { errorText, language, pickLanguage, t, useLanguage } from "../i18n.js";
 import { Outbox } from "../outbox.js";
 import { cleanCode } from "../session.js";
 import { TableeSocket } from "../socket.js";
@@ -40,18 +41,19 @@ function fail(message) {
 async function main() {
   const { code, token } = fromUrl();
   if (!code || !token) {
-    fail("Open this screen from the facilitator console: “Open a plenary screen”.");
+    fail(t("plenary.openFromConsole"));
     return;
   }
   /** @type {{id: string, name: string}[]} */
   let rooms = [];
   try {
     const info = await getEvent(code);
+    useLanguage(pickLanguage(info.event.language));
     byId("event-title").textContent = info.event.title;
     document.title = `Tablée: ${info.event.title}`;
     rooms = info.rooms;
   } catch (err) {
-    fail(/** @type {Error} */ (err).message);
+    fail(errorText(/** @type {import("../api.js").ApiError} */ (err)));
     return;
   }
   showOnly(byId("screen-view"));
@@ -61,8 +63,9 @@ async function main() {
   const state = new EventState();
   const notices = new Notices(byId("notices"));
   mountStepCard(byId("step-slot"), state, { big: true,
-    idleText: "Welcome. We will begin shortly." });
-  const roomName = (/** @type {string} */ id) => rooms.find((r) => r.id === id)?.name ?? "a table";
+    idleText: t("plenary.welcome") });
+  const roomName = (/** @type {string} */ id) => rooms.find((r) => r.id === id)?.name
+    ?? t("plenary.aTable");
   renderThemes(byId("themes"), null, roomName);
 
   /** @param {Event} ev @returns {any} */
@@ -101,11 +104,15 @@ async function main() {
         notices.broadcast(frame.payload);
         break;
       case "step.warning":
-        notices.show("step", "One minute left.", { tone: "warn" });
+        notices.show("step", t("plenary.oneMinute"), { tone: "warn" });
         break;
       case "step.ended":
-        notices.show("step", frame.payload.recalled ? "Time is up: welcome back to plenary."
-          : "Time is up.", { tone: "warn" });
+        notices.show("step", t(frame.payload.recalled ? "plenary.recalled" : "plenary.timeUp"),
+          { tone: "warn" });
+        break;
+      case "event.updated":
+        // The projector follows the event's language at once: nobody types on it.
+        if (pickLanguage(frame.payload.event.language) !== language()) location.reload();
         break;
       default:
         break;
@@ -115,4 +122,5 @@ async function main() {
   socket.start();
 }
 
+useLanguage(pickLanguage(null));
 main();

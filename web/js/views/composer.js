@@ -2,6 +2,7 @@
 
 import { h } from "./dom.js";
 import { NOTE_MAX_CHARS } from "../protocol.js";
+import { t } from "../i18n.js";
 
 /**
  * Build the note form. Ctrl+Enter (or ⌘+Enter) posts too.
@@ -12,14 +13,14 @@ import { NOTE_MAX_CHARS } from "../protocol.js";
 export function composer(onPost, id = "note-text") {
   const area = /** @type {HTMLTextAreaElement} */ (h("textarea", {
     id, name: "text", rows: "3", maxlength: String(NOTE_MAX_CHARS),
-    placeholder: "Write an idea, a question, a concern…", "aria-describedby": `${id}-count`,
+    placeholder: t("composer.placeholder"), "aria-describedby": `${id}-count`,
   }));
   const count = h("span", { id: `${id}-count`, class: "counter", "aria-live": "off" });
   const button = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "button",
-    text: "Post note" }));
+    text: t("composer.post") }));
   const updateCount = () => {
     const left = NOTE_MAX_CHARS - area.value.length;
-    count.textContent = `${left} characters left`;
+    count.textContent = t("composer.left", { n: left });
     button.disabled = area.value.trim().length === 0;
   };
   const submit = (/** @type {SubmitEvent} */ ev) => {
@@ -32,8 +33,8 @@ export function composer(onPost, id = "note-text") {
     area.focus();
   };
   const form = /** @type {HTMLFormElement} */ (h("form",
-    { class: "composer", "aria-label": "New note", onsubmit: submit },
-    h("label", { for: id, class: "label", text: "Your note" }),
+    { class: "composer", "aria-label": t("composer.form"), onsubmit: submit },
+    h("label", { for: id, class: "label", text: t("composer.label") }),
     area,
     h("div", { class: "row spread" }, count, button)));
   area.addEventListener("input", updateCount);

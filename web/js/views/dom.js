@@ -1,5 +1,7 @@
 // A small element builder. Text always goes in as text nodes, never as HTML.
 
+import { language } from "../i18n.js";
+
 /**
  * @typedef {Record<string, any>} Attrs
  *   `class`, `text` (textContent), `dataset`, `on<event>` handlers, booleans such as
@@ -54,12 +56,14 @@ export function showOnly(shown, ...hidden) {
 
 /**
  * @param {string} iso an ISO 8601 time
- * @returns {string} hours and minutes in the reader's locale
+ * @returns {string} hours and minutes as the page's language writes them (the browser's
+ *   own way on an English page)
  */
 export function shortTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const lang = language();
+  return d.toLocaleTimeString(lang === "en" ? [] : lang, { hour: "2-digit", minute: "2-digit" });
 }
 
 /**

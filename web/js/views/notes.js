@@ -3,6 +3,7 @@
 
 import { h, shortTime } from "./dom.js";
 import { NOTE_MAX_CHARS } from "../protocol.js";
+import { t } from "../i18n.js";
 
 /** @typedef {import("../wall.js").Note} Note */
 /** @typedef {Note & {pending?: boolean}} ShownNote */
@@ -23,7 +24,7 @@ export class NoteList {
    * @param {NoteActions} actions
    * @param {string} [emptyText]
    */
-  constructor(container, actions, emptyText = "No notes yet.") {
+  constructor(container, actions, emptyText = t("note.none")) {
     this.container = container;
     this.actions = actions;
     /** @type {Map<string, {el: HTMLElement, note: ShownNote, editing: boolean}>} */
@@ -113,20 +114,20 @@ export class NoteList {
     const author = note.author?.pseudonym ?? "";
     const edited = note.updated_at && note.updated_at !== note.created_at && !note.pending;
     const meta = h("p", { class: "note-meta" },
-      h("span", { class: "note-author", text: mine ? `${author} (you)` : author }),
+      h("span", { class: "note-author", text: mine ? t("note.you", { name: author }) : author }),
       // A table host types what a table in the hall agreed on.
       note.author?.role === "table_host"
-        ? h("span", { class: "note-table", text: "for the table" }) : null,
+        ? h("span", { class: "note-table", text: t("note.forTable") }) : null,
       h("time", { datetime: note.created_at, text: shortTime(note.created_at) }),
-      edited ? h("span", { class: "note-edited", text: "edited" }) : null,
-      note.pending ? h("span", { class: "badge badge-waiting", text: "waiting to send" }) : null);
+      edited ? h("span", { class: "note-edited", text: t("note.edited") }) : null,
+      note.pending ? h("span", { class: "badge badge-waiting", text: t("note.waiting") }) : null);
 
-    const likeLabel = `${count} ${count === 1 ? "like" : "likes"}`;
+    const likeLabel = t("note.likes", { n: count });
     const countEl = h("span", { class: "like-count", text: String(count) });
     const like = a.onLike && a.canLike !== false
       ? h("button", {
         type: "button", class: "like", "aria-pressed": String(liked), "data-testid": "like",
-        "aria-label": liked ? `Unlike (${likeLabel})` : `Like (${likeLabel})`,
+        "aria-label": t(liked ? "note.unlike" : "note.like", { likes: likeLabel }),
         disabled: note.pending || !this.connected,
         onclick: () => a.onLike?.(note, !liked),
       }, h("span", { "aria-hidden": "true", text: liked ? "♥" : "♡" }), countEl)
@@ -134,11 +135,11 @@ export class NoteList {
         h("span", { "aria-hidden": "true", text: "♥" }), countEl);
 
     const edit = mine && a.onEdit
-      ? h("button", { type: "button", class: "link-button", text: "Edit",
+      ? h("button", { type: "button", class: "link-button", text: t("note.edit"),
         onclick: () => this.startEdit(card) })
       : null;
     const remove = (mine || a.moderator) && a.onDelete
-      ? h("button", { type: "button", class: "link-button danger", text: "Delete",
+      ? h("button", { type: "button", class: "link-button danger", text: t("note.delete"),
         disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) })
       : null;
 
@@ -158,7 +159,7 @@ export class NoteList {
   startEdit(card) {
     card.editing = true;
     const area = h("textarea", { class: "note-edit", rows: "3", maxlength: String(NOTE_MAX_CHARS),
-      "aria-label": "Edit your note", required: true });
+      "aria-label": t("note.editLabel"), required: true });
     /** @type {HTMLTextAreaElement} */ (area).value = card.note.text;
     const done = () => {
       card.editing = false;
@@ -173,8 +174,8 @@ export class NoteList {
       } },
     area,
     h("div", { class: "row" },
-      h("button", { type: "submit", class: "button small", text: "Save" }),
-      h("button", { type: "button", class: "link-button", text: "Cancel", onclick: done })));
+      h("button", { type: "submit", class: "button small", text: t("note.save") }),
+      h("button", { type: "button", class: "link-button", text: t("note.cancel"), onclick: done })));
     card.el.replaceChildren(form);
     area.focus();
   }

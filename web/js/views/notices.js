@@ -2,6 +2,7 @@
 // one-minute warning and the call back to plenary. Each stays until dismissed or replaced.
 
 import { h, shortTime } from "./dom.js";
+import { t } from "../i18n.js";
 
 /** @typedef {import("../event-state.js").Broadcast} Broadcast */
 
@@ -24,7 +25,7 @@ export class Notices {
    */
   show(kind, text, options = {}) {
     this.clear(kind);
-    const close = h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss",
+    const close = h("button", { type: "button", class: "notice-close", "aria-label": t("notice.dismiss"),
       text: "×", onclick: () => { this.clear(kind); options.onDismiss?.(); } });
     const banner = h("div", { class: `notice notice-${kind} ${options.tone ?? "info"}`,
       role: kind === "help" ? "status" : "alert", "data-testid": `notice-${kind}` },
@@ -48,9 +49,9 @@ export class Notices {
    */
   broadcast(b) {
     if (this.dismissed.has(b.id)) return;
-    const to = b.room ? "to your table" : "to everyone";
+    const to = t(b.room ? "notice.toTable" : "notice.toEveryone");
     this.show("broadcast", b.text, {
-      detail: `${b.from}, ${to}, at ${shortTime(b.at)}`,
+      detail: t("notice.from", { from: b.from, to, time: shortTime(b.at) }),
       onDismiss: () => {
         this.dismissed.add(b.id);
         saveDismissed([...this.dismissed]);

@@ -5,6 +5,7 @@ import { Wall } from "../wall.js";
 import { NoteList } from "./notes.js";
 import { renderMembers } from "./members.js";
 import { chooseSimilar, similarHint } from "./similar-hint.js";
+import { errorText, t } from "../i18n.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
 /** @typedef {import("../outbox.js").Outbox} Outbox */
@@ -22,7 +23,7 @@ export class RoomWall {
    */
   constructor({ room, socket, outbox, me, moderator = false, pseudonym = "You", canLike = true,
     list, members, notify, onChange,
-    emptyText = "No notes yet. The first idea is often the bravest.", filter, composer }) {
+    emptyText = t("wall.empty"), filter, composer }) {
     this.room = room;
     this.socket = socket;
     this.outbox = outbox;
@@ -64,7 +65,7 @@ export class RoomWall {
     on("diff", (frame) => { this.wall.apply(frame); this.render(); });
     on("presence", (d) => { this.wall.presence(d.joins, d.leaves); this.render(); });
     on("acked", (d) => { if (d.note) this.wall.acknowledge(d.note); this.render(); });
-    on("rejected", (d) => notify(`A note could not be saved: ${d.error.message}`));
+    on("rejected", (d) => notify(t("wall.noteRejected", { reason: errorText(d.error) })));
     socket.addEventListener("status", () => this.list.setConnected(socket.state === "open"),
       { signal });
     const unsubscribe = outbox.subscribe(() => this.render());
@@ -123,8 +124,8 @@ export class RoomWall {
   /** @param {string} id @param {boolean} like */
   like(id, like) {
     this.socket.request(like ? "note.like" : "note.unlike", { room: this.room, id })
-      .catch((err) => this.notify(`Could not ${like ? "like" : "unlike"} that note: `
-        + err.message));
+      .catch((err) => this.notify(t(like ? "wall.likeFailed" : "wall.unlikeFailed",
+        { reason: errorText(err) })));
   }
 
   /**
@@ -155,24 +156,20 @@ export class RoomWall {
             await this.socket.request("note.like", { room: this.room, id: match.id });
           }
         } catch (err) {
-          this.notify(`Could not add your +1: ${/** @type {Error} */ (err).message}`);
+          this.notify(t("wall.plusOneFailed", { reason: errorText(/** @type {Error} */ (err)) }));
           throw err;
         }
         try {
           await this.socket.request("note.delete", { room: this.room, id });
         } catch (err) {
-          const message = /** @type {Error} */ (err).message;
-          this.notify(kind === "table"
-            ? `Your +1 was added, but your note could not be withdrawn: ${message}`
-            : `Could not remove your note: ${message}`);
+          const reason = errorText(/** @type {Error} */ (err));
+          this.notify(t(kind === "table" ? "wall.plusOneKept" : "wall.removeFailed", { reason }));
           close();
           return;
         }
         this.outbox.drop(id);
         close();
-        this.notify(kind === "table"
-          ? "Your +1 went to the note already on the wall; yours was withdrawn."
-          : "Your repeated note was removed.");
+        this.notify(t(kind === "table" ? "wall.plusOneDone" : "wall.repeatRemoved"));
       },
     });
     if (this.list.attach(id, hint.el)) this.hints.set(id, hint.dispose);
@@ -186,9 +183,9 @@ export class RoomWall {
       this.outbox.drop(note.id);
       return;
     }
-    if (!window.confirm("Delete this note for everyone?")) return;
+    if (!window.confirm(t("wall.deleteConfirm"))) return;
     this.socket.request("note.delete", { room: this.room, id: note.id })
       .then(() => this.outbox.drop(note.id))
-      .catch((err) => this.notify(`Could not delete that note: ${err.message}`));
+      .catch((err) => this.notify(t("wall.deleteFailed", { reason: errorText(err) })));
   }
 }

@@ -1,6 +1,7 @@
 // The table picker shown before joining: "any table" or one table, with how full each is.
 
 import { h } from "./dom.js";
+import { t } from "../i18n.js";
 
 /** @typedef {import("../api.js").Room} Room */
 
@@ -10,7 +11,7 @@ import { h } from "./dom.js";
  * @param {Room[]} rooms
  */
 export function renderRoomPicker(fieldset, rooms) {
-  const legend = h("legend", { text: "Choose a table" });
+  const legend = h("legend", { text: t("join.chooseTable") });
   const option = (/** @type {string} */ value, /** @type {string} */ name,
     /** @type {string} */ detail, /** @type {boolean} */ full) => {
     const id = "room-" + (value || "any");
@@ -20,7 +21,7 @@ export function renderRoomPicker(fieldset, rooms) {
         h("span", { class: "choice-detail", text: detail })));
   };
   fieldset.replaceChildren(legend,
-    option("", "Any table", "we seat you at the least full one", false),
-    ...rooms.map((r) => option(r.id, r.name, r.members >= r.capacity ? "full"
-      : `${r.members} of ${r.capacity} seated`, r.members >= r.capacity)));
+    option("", t("join.anyTable"), t("join.anyTableDetail"), false),
+    ...rooms.map((r) => option(r.id, r.name, r.members >= r.capacity ? t("join.full")
+      : t("join.seated", { members: r.members, capacity: r.capacity }), r.members >= r.capacity)));
 }

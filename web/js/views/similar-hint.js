@@ -4,6 +4,7 @@
 // The note is already posted: the hint only offers, and goes away by itself.
 
 import { h } from "./dom.js";
+import { t } from "../i18n.js";
 
 /** How long the hint stays when nobody touches it. */
 export const HINT_MS = 20000;
@@ -52,13 +53,13 @@ export function quote(text) {
   return `${(space > QUOTE_MAX_CHARS / 2 ? cut.slice(0, space) : cut).replace(/[\s,.;:]+$/, "")}…`;
 }
 
+// Catalogue keys, by kind: where it stands, the offer, its button, and the refusal.
 const WORDING = {
-  table: { lead: "Someone at your table already said something close:",
-    ask: " — +1\u00a0it instead?", take: "+1 it instead", keep: "Keep mine" },
-  mine: { lead: "You already posted something close:",
-    ask: " — remove this one?", take: "Remove this one", keep: "Keep both" },
-  elsewhere: { lead: "Another table already said something close:",
-    ask: "", take: "", keep: "Keep mine" },
+  table: { lead: "similar.tableLead", ask: "similar.tableAsk", take: "similar.tableTake",
+    keep: "similar.keepMine" },
+  mine: { lead: "similar.mineLead", ask: "similar.mineAsk", take: "similar.mineTake",
+    keep: "similar.keepBoth" },
+  elsewhere: { lead: "similar.elsewhereLead", ask: "", take: "", keep: "similar.keepMine" },
 };
 
 /**
@@ -69,7 +70,10 @@ const WORDING = {
  * @returns {{el: HTMLElement, dispose: () => void}}
  */
 export function similarHint({ match, kind }, { onTake, onDismiss, ms = HINT_MS }) {
-  const words = WORDING[kind];
+  const keys = WORDING[kind];
+  const say = (/** @type {string} */ key) => (key ? t(key) : "");
+  const words = { lead: say(keys.lead), ask: say(keys.ask), take: say(keys.take),
+    keep: say(keys.keep) };
   const message = h("p", { class: "similar-text", role: "status" });
   const buttons = h("div", { class: "row wrap similar-buttons" });
   // aria-live off: the list of notes around it is live, and would read the buttons out too.

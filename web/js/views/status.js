@@ -1,24 +1,15 @@
 // The connection banner: live, reconnecting or offline, and how many notes wait to be sent.
 
-import { h, plural } from "./dom.js";
+import { h } from "./dom.js";
+import { t } from "../i18n.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
 /** @typedef {import("../outbox.js").Outbox} Outbox */
 
-const LABELS = {
-  connecting: "Connecting…",
-  open: "Live",
-  reconnecting: "Connection lost, reconnecting…",
-  offline: "Offline",
-  closed: "Disconnected",
-};
-
+/** @type {Record<string, string>} what to say under the label, by state */
 const HINTS = {
-  connecting: "",
-  open: "",
-  reconnecting: "Keep typing: your notes are kept and sent as soon as the connection is back.",
-  offline: "Keep typing: your notes are kept on this device and sent when you are back online.",
-  closed: "",
+  reconnecting: "status.reconnectingHint",
+  offline: "status.offlineHint",
 };
 
 /**
@@ -31,7 +22,7 @@ export function mountStatus(root, socket, outbox) {
   const label = h("span", { class: "status-label", "data-testid": "connection-label" });
   const waiting = h("span", { class: "status-waiting", "data-testid": "waiting" });
   const hint = h("p", { class: "status-hint" });
-  const retry = h("button", { type: "button", class: "link-button", text: "Try now",
+  const retry = h("button", { type: "button", class: "link-button", text: t("status.tryNow"),
     onclick: () => socket.reconnectNow() });
   const box = h("div", { class: "status", role: "status", "aria-live": "polite",
     "data-testid": "connection" },
@@ -41,12 +32,12 @@ export function mountStatus(root, socket, outbox) {
   const render = () => {
     const state = socket.state;
     box.dataset.state = state;
-    label.textContent = LABELS[state] ?? state;
+    label.textContent = t(`status.${state}`);
     const n = outbox.size;
     waiting.hidden = n === 0;
-    waiting.textContent = n ? plural(n, "note waiting to be sent", "notes waiting to be sent") : "";
+    waiting.textContent = n ? t("status.waiting", { n }) : "";
     retry.hidden = state !== "reconnecting";
-    hint.textContent = HINTS[state] ?? "";
+    hint.textContent = state in HINTS ? t(HINTS[state]) : "";
     hint.hidden = !hint.textContent;
   };
   socket.addEventListener("status", render);

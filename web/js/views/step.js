@@ -3,6 +3,7 @@
 
 import { formatClock } from "../event-state.js";
 import { h } from "./dom.js";
+import { t } from "../i18n.js";
 
 /** @typedef {import("../event-state.js").EventState} EventState */
 
@@ -16,15 +17,14 @@ const LAST_MINUTE_MS = 60_000;
  * @returns {() => void} stop
  */
 export function mountStepCard(root, state, options = {}) {
-  const { idleText = "Waiting for the facilitator to start.", big = false,
-    tablesText = "At the tables" } = options;
+  const { idleText = t("step.waiting"), big = false, tablesText = t("step.atTables") } = options;
   const mode = h("p", { class: "step-mode" });
   const title = h("h2", { class: "step-title" });
   const prompt = h("p", { class: "step-prompt" });
   const clock = h("p", { class: "step-clock", "data-testid": "countdown", "aria-live": "off" });
   const spoken = h("p", { class: "visually-hidden", "aria-live": "polite" });
   const card = h("section", { class: `step-card${big ? " big" : ""}`, "data-testid": "step",
-    "aria-label": "Current step" }, mode, title, prompt, clock, spoken);
+    "aria-label": t("step.current") }, mode, title, prompt, clock, spoken);
   root.replaceChildren(card);
   let lastMinute = false;
 
@@ -33,13 +33,13 @@ export function mountStepCard(root, state, options = {}) {
     const status = state.agenda.current.status;
     clock.hidden = left === null && status !== "ended";
     if (status === "ended") {
-      clock.textContent = "Time is up";
+      clock.textContent = t("step.ended");
     } else if (left !== null) {
-      clock.textContent = status === "paused" ? `${formatClock(left)} · paused`
+      clock.textContent = status === "paused" ? t("step.paused", { clock: formatClock(left) })
         : formatClock(left);
     }
     const nowLast = status === "running" && left !== null && left <= LAST_MINUTE_MS;
-    if (nowLast && !lastMinute) spoken.textContent = "One minute left.";
+    if (nowLast && !lastMinute) spoken.textContent = t("step.oneMinuteSpoken");
     lastMinute = nowLast;
     card.classList.toggle("last-minute", nowLast);
   };
@@ -50,15 +50,15 @@ export function mountStepCard(root, state, options = {}) {
     card.dataset.status = a.current.status;
     card.dataset.phase = a.phase;
     if (!step) {
-      mode.textContent = a.phase === "plenary" ? "Plenary" : "";
+      mode.textContent = a.phase === "plenary" ? t("step.plenary") : "";
       title.textContent = idleText;
       prompt.hidden = true;
       clock.hidden = true;
       return;
     }
     const n = a.steps.findIndex((s) => s.id === step.id) + 1;
-    const where = a.phase === "plenary" ? "Plenary: everyone together" : tablesText;
-    mode.textContent = `${where} · step ${n} of ${a.steps.length}`;
+    const where = a.phase === "plenary" ? t("step.plenaryTogether") : tablesText;
+    mode.textContent = t("step.position", { where, n, total: a.steps.length });
     title.textContent = step.title;
     prompt.textContent = step.prompt;
     prompt.hidden = !step.prompt;

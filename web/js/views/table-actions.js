@@ -2,6 +2,7 @@
 // while seating is free, and propose a topic while the step collects them (open space).
 
 import { h } from "./dom.js";
+import { errorText, t } from "../i18n.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
 /** @typedef {import("../event-state.js").EventState} EventState */
@@ -30,17 +31,17 @@ export class TableActions {
     }));
     this.helpNote = h("p", { class: "muted small", "aria-live": "polite" });
     this.chooser = /** @type {HTMLSelectElement} */ (h("select", { id: "table-choice",
-      "aria-label": "Choose a table" }));
+      "aria-label": t("actions.chooseTable") }));
     this.chooseForm = h("form", { class: "inline-form", "data-testid": "choose-table",
       onsubmit: (/** @type {SubmitEvent} */ ev) => { ev.preventDefault(); this.choose(); } },
-    h("label", { class: "label", for: "table-choice", text: "Move to another table" }),
-    this.chooser, h("button", { type: "submit", class: "button small", text: "Go" }));
+    h("label", { class: "label", for: "table-choice", text: t("actions.moveTable") }),
+    this.chooser, h("button", { type: "submit", class: "button small", text: t("actions.go") }));
     this.topicInput = /** @type {HTMLInputElement} */ (h("input", { id: "topic-title",
-      maxlength: "60", required: true, placeholder: "A topic you will convene" }));
+      maxlength: "60", required: true, placeholder: t("actions.topicPlaceholder") }));
     this.topicForm = h("form", { class: "inline-form", "data-testid": "propose-topic",
       onsubmit: (/** @type {SubmitEvent} */ ev) => { ev.preventDefault(); this.propose(); } },
-    h("label", { class: "label", for: "topic-title", text: "Propose a topic" }),
-    this.topicInput, h("button", { type: "submit", class: "button small", text: "Propose" }));
+    h("label", { class: "label", for: "topic-title", text: t("actions.proposeTopic") }),
+    this.topicInput, h("button", { type: "submit", class: "button small", text: t("actions.propose") }));
     root.replaceChildren(h("div", { class: "table-actions" },
       h("div", { class: "row wrap" }, this.helpButton, this.helpNote),
       this.chooseForm, this.topicForm));
@@ -70,15 +71,16 @@ export class TableActions {
   render() {
     const seated = this.role === "participant" || this.role === "table_host";
     this.helpButton.hidden = !seated || !this.room;
-    this.helpButton.textContent = this.helpOpen ? "Help is on its way" : "We need help";
+    this.helpButton.textContent = t(this.helpOpen ? "actions.helpComing" : "actions.needHelp");
     this.helpButton.disabled = this.helpOpen;
-    this.helpNote.textContent = this.helpOpen ? "A facilitator has been told." : "";
+    this.helpNote.textContent = this.helpOpen ? t("actions.helpTold") : "";
     const a = this.state.agenda;
     this.chooseForm.hidden = !(a.free_seating && this.role === "participant");
     if (!this.chooseForm.hidden) {
       const options = this.rooms.filter((r) => r.id !== this.room).map((r) => h("option", {
         value: r.id, disabled: r.members >= r.capacity,
-        text: `${r.name} (${r.members >= r.capacity ? "full" : `${r.members} of ${r.capacity}`})`,
+        text: r.members >= r.capacity ? t("actions.tableFull", { table: r.name })
+          : t("actions.tableSeats", { table: r.name, members: r.members, capacity: r.capacity }),
       }));
       const before = this.chooser.value;
       this.chooser.replaceChildren(...options);
@@ -92,14 +94,14 @@ export class TableActions {
     if (!this.room) return;
     this.socket.request("help.raise", { room: this.room })
       .then(() => this.setHelp(true))
-      .catch((err) => this.notify(`The facilitators could not be called: ${err.message}`));
+      .catch((err) => this.notify(t("actions.helpFailed", { reason: errorText(err) })));
   }
 
   choose() {
     const room = this.chooser.value;
     if (!room) return;
     this.socket.request("seat.choose", { room })
-      .catch((err) => this.notify(`You could not move: ${err.message}`));
+      .catch((err) => this.notify(t("actions.moveFailed", { reason: errorText(err) })));
   }
 
   propose() {
@@ -108,8 +110,8 @@ export class TableActions {
     this.socket.request("topic.propose", { title })
       .then(() => {
         this.topicInput.value = "";
-        this.notify(`Proposed: “${title}”. The facilitators will add it as a room.`);
+        this.notify(t("actions.proposed", { title }));
       })
-      .catch((err) => this.notify(`The topic could not be proposed: ${err.message}`));
+      .catch((err) => this.notify(t("actions.proposeFailed", { reason: errorText(err) })));
   }
 }

@@ -3,6 +3,7 @@
 // hide themes from it.
 
 import { h, plural } from "./dom.js";
+import { t as say } from "../i18n.js";
 import { growthChart, themeColour, themeMap } from "./theme_map.js";
 
 /**
@@ -30,19 +31,20 @@ import { growthChart, themeColour, themeMap } from "./theme_map.js";
  */
 export function renderThemes(root, themes, roomName, options = {}) {
   if (!themes) {
-    root.replaceChildren(h("p", { class: "muted", text: "Waiting for the first notes…" }));
+    root.replaceChildren(h("p", { class: "muted", text: say("themes.waiting") }));
     return;
   }
   const rooms = options.roomCount || themes.n_rooms || 0;
-  const counts = `${plural(themes.themes.length, "theme", "themes")} from `
-    + plural(themes.n_notes, "note", "notes");
+  const counts = say("themes.fromNotes",
+    { themes: say("themes.count", { n: themes.themes.length }), n: themes.n_notes });
   const summary = h("p", { class: "muted", "data-testid": "themes-summary", text: counts });
   const labels = new Map(themes.themes.map((t) => [t.id, t.label]));
   const stepName = options.stepName;
   const stepIds = new Set(themes.themes.flatMap((t) => (t.steps || []).map((s) => s.id)));
   /** @type {(t: Theme) => string} */
   const written = (t) => (stepName && stepIds.size > 1 && t.steps?.length
-    ? "Written in " + t.steps.map((s) => `${stepName(s.id)} (${s.count})`).join(", ")
+    ? say("themes.writtenIn",
+      { steps: t.steps.map((s) => `${stepName(s.id)} (${s.count})`).join(", ") })
     : "");
   const visible = themes.themes.filter((t) => !t.hidden);
   const hidden = themes.themes.filter((t) => t.hidden);
@@ -57,24 +59,24 @@ export function renderThemes(root, themes, roomName, options = {}) {
   const card = (t) => themeCard(t, themes.themes.indexOf(t), themes.themes, labels, rooms,
     roomName, written(t), inFocus(t), options.steer);
   if (focus) {
-    summary.append(` · ${plural(shown.length, "theme", "themes")} in ${stepName?.(focus) ?? "this step"}`);
+    summary.append(" · ", say("themes.inStep", { themes: say("themes.count", { n: shown.length }),
+      step: stepName?.(focus) ?? say("themes.thisStep") }));
   }
   const list = h("ol", { class: "themes", "data-testid": "themes" }, ...shown.map(card));
   const otherSteps = elsewhere.length
     ? h("details", { class: "other-step-themes", "data-testid": "other-step-themes" },
-      h("summary", { text: `From other steps only (${elsewhere.length})` }),
+      h("summary", { text: say("themes.otherSteps", { n: elsewhere.length }) }),
       h("ol", { class: "themes" }, ...elsewhere.map(card)))
     : null;
   const rest = uniqueIdeas(root, themes.unthemed || [], roomName);
-  const none = h("p", { class: "muted",
-    text: "No theme yet: themes appear once several notes say similar things." });
+  const none = h("p", { class: "muted", text: say("themes.none") });
   const hiddenList = hidden.length
     ? h("details", { class: "hidden-themes" },
-      h("summary", { text: `Hidden (${hidden.length})` }),
+      h("summary", { text: say("themes.hidden", { n: hidden.length }) }),
       h("ul", {}, ...hidden.map((t) => h("li", {},
         h("span", { text: `${t.label} (${t.size}) ` }),
         options.steer
-          ? h("button", { type: "button", class: "link", text: "Show",
+          ? h("button", { type: "button", class: "link", text: say("themes.show"),
             onclick: () => options.steer?.("themes.hide", { theme: t.id, hidden: false }) })
           : null))))
     : null;
@@ -97,10 +99,10 @@ const uniqueShown = new WeakMap();
  * @returns {HTMLElement}
  */
 function uniqueIdeas(root, unthemed, roomName) {
-  const section = h("section", { class: "unthemed", "aria-label": "Unique ideas" },
-    h("h3", { text: `Unique ideas (${unthemed.length})` }));
+  const section = h("section", { class: "unthemed", "aria-label": say("themes.unique") },
+    h("h3", { text: say("themes.uniqueCount", { n: unthemed.length }) }));
   if (!unthemed.length) {
-    section.append(h("p", { class: "muted", text: "Every note belongs to a theme." }));
+    section.append(h("p", { class: "muted", text: say("themes.allThemed") }));
     return section;
   }
   const list = h("ul", { class: "quotes", "data-testid": "unthemed" });
@@ -112,7 +114,7 @@ function uniqueIdeas(root, unthemed, roomName) {
     section.querySelector(".more")?.remove();
     if (left > 0) {
       section.append(h("button", { type: "button", class: "link more",
-        text: `Show ${Math.min(left, UNIQUE_MORE)} more (${left} not shown)`,
+        text: say("themes.showMore", { more: Math.min(left, UNIQUE_MORE), left }),
         onclick: () => {
           uniqueShown.set(root, shown + UNIQUE_MORE);
           fill();
@@ -138,32 +140,44 @@ function uniqueIdeas(root, unthemed, roomName) {
 function themeCard(t, index, all, labels, rooms, roomName, when, inStep, steer) {
   const colour = themeColour(index);
   const from = t.rooms?.length
-    ? `${plural(t.rooms.length, "table", "tables")}${rooms ? ` of ${rooms}` : ""}: `
+    ? `${tablesOf(t.rooms.length, rooms)}: `
       + t.rooms.map((r) => `${roomName(r.id)} (${r.count})`).join(", ")
     : "";
   const flags = [
-    inStep ? h("span", { class: "badge", text: `${inStep} in this step` }) : null,
-    t.single_room ? h("span", { class: "badge warn", text: "one table only" }) : null,
-    t.recent ? h("span", { class: "badge", text: `+${t.recent} in 5 min` }) : null,
-    t.renamed ? h("span", { class: "badge muted", text: "renamed" }) : null,
+    inStep ? h("span", { class: "badge", text: say("themes.stepCount", { n: inStep }) }) : null,
+    t.single_room ? h("span", { class: "badge warn", text: say("themes.oneTable") }) : null,
+    t.recent ? h("span", { class: "badge", text: say("themes.recent", { n: t.recent }) }) : null,
+    t.renamed ? h("span", { class: "badge muted", text: say("themes.renamed") }) : null,
   ];
   return h("li", { class: "theme", "data-theme-id": t.id, style: `border-left: 4px solid ${colour}` },
     h("div", { class: "row spread" },
       h("h3", { class: "theme-label", text: t.label }),
-      h("span", { class: "badge", text: plural(t.size, "note", "notes") })),
+      h("span", { class: "badge", text: say("themes.notes", { n: t.size }) })),
     h("div", { class: "row" }, ...flags, growthChart(t.growth || [], colour)),
     t.split_from
-      ? h("p", { class: "muted lineage", text: `Split from “${labels.get(t.split_from) || "an earlier theme"}”` })
+      ? h("p", { class: "muted lineage", text: say("themes.splitFrom",
+        { label: labels.get(t.split_from) || say("themes.earlierTheme") }) })
       : null,
     t.keywords?.length
-      ? h("ul", { class: "keywords", "aria-label": "Keywords" },
+      ? h("ul", { class: "keywords", "aria-label": say("themes.keywords") },
         ...t.keywords.map((k) => h("li", { text: k })))
       : null,
-    h("ul", { class: "quotes", "aria-label": "Representative notes" },
+    h("ul", { class: "quotes", "aria-label": say("themes.representatives") },
       ...(t.representatives || []).map((n) => quote(n, roomName))),
     from ? h("p", { class: "theme-rooms muted", text: from }) : null,
     when ? h("p", { class: "theme-steps muted", text: when }) : null,
     steer ? steering(t, all, steer) : null);
+}
+
+/**
+ * "3 tables of 12", or "3 tables" when the number of tables is not known.
+ * @param {number} n
+ * @param {number} rooms
+ * @returns {string}
+ */
+function tablesOf(n, rooms) {
+  const tables = say("themes.tables", { n });
+  return rooms ? say("themes.tablesOf", { tables, rooms }) : tables;
 }
 
 /**
