@@ -95,11 +95,17 @@ class PlacementBatcher:
 
 
 async def placement_frames(
-    notes: NoteLookup, note_id: str, text: str, room_id: str, placed: Placement
+    notes: NoteLookup,
+    note_id: str,
+    text: str,
+    room_id: str,
+    step_id: str | None,
+    placed: Placement,
 ) -> tuple[str, str | None]:
     """`themes.assigned` for the theme watchers and, when the wall holds near twins that
-    still exist, `note.similar` for the author."""
-    payload = {**placed.to_payload(), "text": text, "room_id": room_id}
+    still exist, `note.similar` for the author. The room and step let a console count the
+    note where its theme was raised until the next update."""
+    payload = {**placed.to_payload(), "text": text, "room_id": room_id, "step_id": step_id}
     assigned = protocol.encode("themes.assigned", payload)
     similar: list[dict[str, Any]] = []
     for other_id, score in placed.similar:
@@ -134,7 +140,7 @@ def local_placer(worker: ThemeWorker, hub: Hub, notes: NoteLookup) -> PlaceBatch
             return  # the model is still loading
         for (conn, note), placement in zip(batch, placed, strict=True):
             assigned, similar = await placement_frames(
-                notes, note.id, note.text, note.room_id, placement
+                notes, note.id, note.text, note.room_id, note.step_id, placement
             )
             await hub.publish(themes_channel(event_id), assigned)
             if similar is not None:
@@ -166,6 +172,7 @@ def queued_placer(stream: PlacementStream, hub: Hub) -> PlaceBatch:
                     note.room_id,
                     note.created_at.timestamp(),
                     conn.id,
+                    note.step_id,
                 )
             )
         if not jobs:

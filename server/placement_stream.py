@@ -34,6 +34,7 @@ class PlacementJob:
     room_id: str
     created_at: float  # the note's, seconds since the epoch
     conn_id: str  # the author's connection: `note.similar` goes to it alone
+    step_id: str | None = None  # the agenda step the note was written in
 
     @property
     def queued_at(self) -> float:
@@ -50,6 +51,7 @@ def _job(entry_id: str, fields: dict[str, str]) -> PlacementJob:
         fields.get("room", ""),
         float(fields.get("created", "0") or 0),
         fields.get("conn", ""),
+        fields.get("step") or None,
     )
 
 
@@ -71,6 +73,7 @@ class PlacementStream(ConsumerGroup):
                             "room": job.room_id,
                             "created": f"{job.created_at:.3f}",
                             "conn": job.conn_id,
+                            "step": job.step_id or "",
                         },
                         maxlen=STREAM_MAX,
                         approximate=True,

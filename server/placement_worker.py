@@ -141,7 +141,7 @@ class PlacementConsumer:
         placed = await self.themes.place(event_id, notes)
         for job, placement in zip(batch, placed, strict=True):
             assigned, similar = await placement_frames(
-                self.store, job.note_id, job.text, job.room_id, placement
+                self.store, job.note_id, job.text, job.room_id, job.step_id, placement
             )
             try:
                 await self.broker.publish(themes_channel(event_id), pack(self.origin, assigned))

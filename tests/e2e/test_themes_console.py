@@ -347,3 +347,51 @@ def test_each_table_s_card_names_its_largest_themes_and_unique_ideas(
     )
     assert lines[0] == "Themes here: 4 unique ideas"
     assert lines[3] == ""
+
+
+def test_a_live_placement_counts_the_note_at_its_table_and_in_its_step(
+    browser: Any,  # noqa: F811
+    app_url: str,
+) -> None:
+    themes = _large(20, themes=2, unthemed=2)
+    first, second = themes["themes"]
+    first["rooms"] = [{"id": "r1", "count": len(first["note_ids"])}]
+    first["steps"] = [{"id": "s1", "count": len(first["note_ids"])}]
+    first["single_room"] = True
+    second["rooms"] = [{"id": "r1", "count": len(second["note_ids"])}]
+    page = browser.new_page()
+    try:
+        page.goto(app_url + "/")
+        after = page.evaluate(
+            """async (themes) => {
+                const { withPlacement, themesByRoom, roomThemesLine } =
+                    await import("/js/views/themes.js");
+                const placed = (note, theme, room, step) => ({ note, theme, room_id: room,
+                    step_id: step, text: "a new note", xy: [0.5, 0.5], score: 0.5 });
+                let now = withPlacement(themes, placed("n-a", themes.themes[0].id, "r2", "s2"));
+                now = withPlacement(now, placed("n-b", themes.themes[0].id, "r2", "s2"));
+                now = withPlacement(now, placed("n-c", themes.themes[1].id, "r1", null));
+                now = withPlacement(now, placed("n-d", null, "r3", "s2"));
+                const again = withPlacement(now, placed("n-a", themes.themes[0].id, "r2", "s2"));
+                return { first: now.themes[0], second: now.themes[1], notes: now.n_notes,
+                    unthemed: now.unthemed.map((n) => n.id), same: again === now,
+                    r2: roomThemesLine(themesByRoom(now).get("r2")),
+                    r3: roomThemesLine(themesByRoom(now).get("r3")) };
+            }""",
+            themes,
+        )
+    finally:
+        page.close()
+    size = len(first["note_ids"])
+    assert after["first"]["size"] == first["size"] + 2
+    assert after["first"]["rooms"] == [{"id": "r1", "count": size}, {"id": "r2", "count": 2}]
+    assert after["first"]["steps"] == [{"id": "s1", "count": size}, {"id": "s2", "count": 2}]
+    assert after["first"]["single_room"] is False, "raised at a second table now"
+    # Without a step, the step counts stay as they were.
+    assert after["second"]["rooms"] == [{"id": "r1", "count": len(second["note_ids"]) + 1}]
+    assert "steps" not in after["second"] or after["second"]["steps"] == second.get("steps")
+    assert after["notes"] == themes["n_notes"] + 4
+    assert after["unthemed"][0] == "n-d"
+    assert after["same"], "a note placed twice counts once"
+    assert after["r2"] == f"Themes here: {first['label']} (2)"
+    assert after["r3"] == "Themes here: 1 unique idea"

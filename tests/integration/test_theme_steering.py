@@ -127,6 +127,8 @@ async def test_a_new_note_is_placed_at_once_and_its_twin_is_offered(
         assert hint["payload"]["similar"][0]["same_room"] is True
         placed = await fac.next("themes.assigned", timeout=10)
         assert placed["payload"]["note"] == note_id and placed["payload"]["theme"]
+        assert placed["payload"]["room_id"] == r1
+        assert placed["payload"]["step_id"] is None, "no step runs"
     finally:
         for client in (ana, fac):
             await client.close()

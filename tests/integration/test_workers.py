@@ -219,6 +219,10 @@ async def test_a_note_posted_on_one_server_is_placed_for_a_facilitator_on_anothe
         w.wait_for("ready", 60)
     fac, ana, ben, posted = await _themed_wall(a, b)
     try:
+        # A step runs now: each placement names it, so a console counts the note in it.
+        agenda = await fac.request("agenda.set", {"steps": [{"title": "Ideas"}]})
+        step = agenda["payload"]["agenda"]["steps"][0]["id"]
+        assert (await fac.request("step.start", {"step": step}))["type"] == "ack"
         latencies: list[float] = []
         themed = 0
         for text in NEW_NOTES:
@@ -228,6 +232,7 @@ async def test_a_note_posted_on_one_server_is_placed_for_a_facilitator_on_anothe
             latencies.append(time.perf_counter() - started)
             themed += placed["theme"] is not None
             assert placed["text"] == text and placed["room_id"] == ana.session.room_id
+            assert placed["step_id"] == step
         latencies.sort()
         print(
             f"themes.assigned on server B for notes posted on server A, {len(latencies)} notes: "

@@ -208,10 +208,11 @@ function steering(t, all, steer) {
 }
 
 /**
- * The themes with one note placed by `themes.assigned`, until the next snapshot.
+ * The themes with one note placed by `themes.assigned`, until the next snapshot: its theme
+ * grows, and counts it at its table and in its step, so "3 tables" and "Themes here" follow.
  * @param {Themes} themes
  * @param {{note: string, theme: string | null, xy: number[] | null, text: string,
- *          room_id: string}} placed
+ *          room_id: string, step_id?: string | null}} placed
  * @returns {Themes}
  */
 export function withPlacement(themes, placed) {
@@ -226,10 +227,37 @@ export function withPlacement(themes, placed) {
     ...themes,
     n_notes: themes.n_notes + 1,
     map,
-    themes: themes.themes.map((t) => t === target
-      ? { ...t, size: t.size + 1, note_ids: [...t.note_ids, placed.note], recent: (t.recent || 0) + 1 }
-      : t),
+    themes: themes.themes.map((t) => (t === target ? placedIn(t, placed) : t)),
     unthemed: target ? themes.unthemed : [note, ...themes.unthemed],
+  };
+}
+
+/**
+ * @param {{id: string, count: number}[]} counts
+ * @param {string} id
+ * @returns {{id: string, count: number}[]} one more for `id`
+ */
+function bump(counts, id) {
+  return counts.some((c) => c.id === id)
+    ? counts.map((c) => (c.id === id ? { ...c, count: c.count + 1 } : c))
+    : [...counts, { id, count: 1 }];
+}
+
+/**
+ * @param {Theme} t
+ * @param {{note: string, room_id: string, step_id?: string | null}} placed
+ * @returns {Theme}
+ */
+function placedIn(t, placed) {
+  const rooms = bump(t.rooms || [], placed.room_id);
+  return {
+    ...t,
+    size: t.size + 1,
+    note_ids: [...t.note_ids, placed.note],
+    recent: (t.recent || 0) + 1,
+    rooms,
+    single_room: Boolean(t.single_room) && rooms.length === 1,
+    ...(placed.step_id ? { steps: bump(t.steps || [], placed.step_id) } : {}),
   };
 }
 
