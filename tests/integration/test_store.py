@@ -316,3 +316,22 @@ async def test_the_language_migration_matches_the_model_and_keeps_events_going_d
     # Made before the column: English, as every event was then. Its tables and people stay.
     assert await store.event(event.id) == replace(event, language="en")
     assert {p.id for p in await store.members(room.id)} == {p.id for p in people}
+
+
+async def test_a_migration_that_rebuilds_a_table_keeps_the_rows_that_point_at_it(
+    store: Store, store_url: str
+) -> None:
+    # SQLite alters a column by copying its table and dropping the old one; with foreign keys
+    # enforced, that drop would cascade to every like of every note.
+    room, (a, b) = await _seat(store)
+    nid = str(uuid.uuid4())
+    await store.post_note(a, room, nid, "keep my likes")
+    await store.set_like(room, nid, b.id, True)
+    await store.set_like(room, nid, a.id, True)
+    await store.engine.dispose()
+    await asyncio.to_thread(command.downgrade, alembic_config(store_url), "0002_agenda@-1")
+    await upgrade_async(store_url)
+    note = await store.note(nid)
+    assert note is not None and note.text == "keep my likes"
+    assert sorted(note.likes) == sorted((a.id, b.id))
+    assert {p.id for p in await store.members(room.id)} == {a.id, b.id}

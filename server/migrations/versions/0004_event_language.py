@@ -25,7 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Not in a batch: on SQLite a batch copies the table and drops the old one, and with
-    # foreign keys on, dropping `events` would delete every room, person and note with it.
-    # SQLite (3.35 and later) and PostgreSQL both drop a plain column in place.
+    # In place, not in a batch: SQLite (3.35 and later) and PostgreSQL both drop a plain
+    # column without copying `events`, the table every other one points at.
     op.drop_column("events", "language")
