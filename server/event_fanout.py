@@ -47,7 +47,7 @@ async def publish_agenda(ctx: AppContext, agenda: Agenda, effects: Sequence[Effe
 
 async def publish_event(ctx: AppContext, event: Event) -> None:
     """The event itself changed (the participants' pages' language): to every connection of
-    it, on every process, so open pages switch without a reload."""
+    it, on every process, so open pages switch to it."""
     frame = protocol.encode("event.updated", {"event": event.to_wire()})
     await ctx.hub.publish(event_channel(event.id), frame)
 

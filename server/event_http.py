@@ -88,7 +88,7 @@ async def _staff_event(request: Request) -> tuple[AppContext, Event]:
 
 async def update_event(request: Request) -> Response:
     """A facilitator changes the participants' language; every open page of the event hears
-    `event.updated` and switches without a reload."""
+    `event.updated` and switches to it."""
     ctx, event, actor = await _bearer(request)
     check_staff(actor, "change the participants' language")
     body = await _body(request, EventChange)

@@ -67,12 +67,11 @@ async function call(method, path, body, token) {
 /**
  * @param {{title: string, rooms: number | string[], capacity: number, pseudonym: string,
  *          template?: string, language?: string}} body
- * @param {string} [language] the participants' pages' language ("en", "fr", "de"); absent,
- *   the body's own or the server's default, English
+ *   language: the participants' pages' ("en", "fr", "de"; the server's default is English)
  * @returns {Promise<Created>}
  */
-export function createEvent(body, language) {
-  return call("POST", "/api/events", language ? { ...body, language } : body);
+export function createEvent(body) {
+  return call("POST", "/api/events", body);
 }
 
 /**
