@@ -8,7 +8,6 @@ tests/e2e/artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -18,14 +17,6 @@ from tests.e2e.test_wall import PHONE, _create_event, _join, _post, _shot, brows
 
 pytestmark = pytest.mark.browser
 CLOCK = re.compile(r"^\d+:\d\d$")
-
-
-@pytest.fixture(scope="module")
-def event_url(request: pytest.FixtureRequest) -> str:
-    url = os.environ.get("TABLEE_E2E_URL")
-    if url:
-        return url.rstrip("/")
-    return str(request.getfixturevalue("live_server_fast").url).rstrip("/")
 
 
 def _card(page: Any, table: str) -> Any:

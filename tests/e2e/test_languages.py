@@ -11,7 +11,6 @@ Runs against `live_server_fast` (the hashing embedder), or a server at TABLEE_E2
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
 from typing import Any
@@ -24,14 +23,6 @@ pytestmark = pytest.mark.browser
 
 LANGUAGES = ("en", "fr", "de")
 SWITCH_TIMEOUT_MS = 15_000  # each phone waits up to 3 s before reloading, then reconnects
-
-
-@pytest.fixture(scope="module")
-def event_url(request: pytest.FixtureRequest) -> str:
-    url = os.environ.get("TABLEE_E2E_URL")
-    if url:
-        return url.rstrip("/")
-    return str(request.getfixturevalue("live_server_fast").url).rstrip("/")
 
 
 def _catalogues(page: Any) -> dict[str, dict[str, Any]]:

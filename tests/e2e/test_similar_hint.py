@@ -10,7 +10,6 @@ tests/e2e/artifacts/.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -25,14 +24,6 @@ OTHER = "School meals should use fresh local vegetables"
 TREES = "Plant more trees along the river"
 TREES_AGAIN = "Please plant more trees along the river"
 HINT_TIMEOUT_MS = 30_000  # the hint follows the post's ack once the note is embedded
-
-
-@pytest.fixture(scope="module")
-def event_url(request: pytest.FixtureRequest) -> str:
-    url = os.environ.get("TABLEE_E2E_URL")
-    if url:
-        return url.rstrip("/")
-    return str(request.getfixturevalue("live_server_fast").url).rstrip("/")
 
 
 def _card(page: Any, text: str) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,6 @@ from tests.theme_follower import normalised
 from tests.unit.test_theme_diff import Wall
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def app_url(request: pytest.FixtureRequest) -> str:
-    url = os.environ.get("TABLEE_E2E_URL")
-    if url:
-        return url.rstrip("/")
-    return str(request.getfixturevalue("live_server_fast").url).rstrip("/")
 
 
 STEPS = [(8, 0, 0.002, 0.1), (0, 6, 0.05, 0.3), (20, 3, 0.0, 0.0)]
@@ -55,29 +46,36 @@ def _cases() -> list[dict[str, Any]]:
 
 def test_the_browser_applies_diffs_as_the_server_does(
     browser: Any,  # noqa: F811
-    app_url: str,
+    event_url: str,
 ) -> None:
     cases = _cases()
-    page = browser.new_page()
-    try:
-        page.goto(app_url + "/")
-        got = page.evaluate(
-            """async (cases) => {
-                const { applyThemesDiff } = await import("/js/themes-diff.js");
-                const out = cases.map((c) => applyThemesDiff(c.held, c.diff));
-                const stale = { ...cases[1].held, version: cases[1].held.version - 1 };
-                out.push(applyThemesDiff(stale, cases[1].diff));
-                return out;
-            }""",
-            [{"held": c["held"], "diff": c["diff"]} for c in cases],
-        )
-    finally:
-        page.close()
+    got = _in_page(
+        browser,
+        event_url,
+        """async (cases) => {
+            const { applyThemesDiff } = await import("/js/themes-diff.js");
+            const out = cases.map((c) => applyThemesDiff(c.held, c.diff));
+            const stale = { ...cases[1].held, version: cases[1].held.version - 1 };
+            out.push(applyThemesDiff(stale, cases[1].diff));
+            return out;
+        }""",
+        [{"held": c["held"], "diff": c["diff"]} for c in cases],
+    )
     assert got[-1] is None, "a diff from another version must not apply"
     for case, result in zip(cases, got[:-1], strict=True):
         assert result is not None
         assert normalised(result) == normalised(case["want"])
         assert result["unthemed"] == case["want"]["unthemed"]  # in the same order
+
+
+def _in_page(browser: Any, url: str, script: str, arg: Any) -> Any:  # noqa: F811
+    """What `script` returns, run with `arg` in a fresh page of the app (its modules import)."""
+    page = browser.new_page()
+    try:
+        page.goto(url + "/")
+        return page.evaluate(script, arg)
+    finally:
+        page.close()
 
 
 def _large(n: int, themes: int = 12, unthemed: int = 600) -> dict[str, Any]:
@@ -118,14 +116,14 @@ def _large(n: int, themes: int = 12, unthemed: int = 600) -> dict[str, Any]:
 
 def test_a_large_event_s_panel_maps_every_note_and_pages_unique_ideas(
     browser: Any,  # noqa: F811
-    app_url: str,
+    event_url: str,
 ) -> None:
     from playwright.sync_api import expect
 
     themes = _large(4800)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
-        page.goto(app_url + "/")
+        page.goto(event_url + "/")
         page.evaluate(
             """async (themes) => {
                 const { renderThemes } = await import("/js/views/themes.js");
@@ -161,7 +159,7 @@ def test_a_large_event_s_panel_maps_every_note_and_pages_unique_ideas(
 
 def test_a_console_that_misses_a_diff_asks_again_and_catches_up(
     browser: Any,  # noqa: F811
-    app_url: str,
+    event_url: str,
 ) -> None:
     """One themes.diff is dropped on its way to the facilitator's page: the next diff does not
     fit what the page holds, so it asks for the themes again and shows the latest. Live
@@ -196,8 +194,8 @@ def test_a_console_that_misses_a_diff_asks_again_and_catches_up(
         ws.on_message(from_page)
 
     errors: list[str] = []
-    facilitator, code = _create_event(browser, app_url, "Resync check", errors, route=route)
-    ana = _join(browser, app_url, code, "Ana", "Table 1", errors)
+    facilitator, code = _create_event(browser, event_url, "Resync check", errors, route=route)
+    ana = _join(browser, event_url, code, "Ana", "Table 1", errors)
     summary = facilitator.get_by_test_id("themes-summary")
     notes = [
         "Protected bike lanes on the road to the station",
@@ -228,7 +226,7 @@ def test_a_console_that_misses_a_diff_asks_again_and_catches_up(
 
 def test_the_console_downloads_the_event_s_notes_and_themes(
     browser: Any,  # noqa: F811
-    app_url: str,
+    event_url: str,
 ) -> None:
     """The console's report buttons save files holding what the tables wrote."""
     from playwright.sync_api import expect
@@ -236,8 +234,8 @@ def test_the_console_downloads_the_event_s_notes_and_themes(
     from tests.e2e.test_wall import _create_event, _join, _post
 
     errors: list[str] = []
-    facilitator, code = _create_event(browser, app_url, "Report check", errors)
-    ana = _join(browser, app_url, code, "Ana", "Table 2", errors)
+    facilitator, code = _create_event(browser, event_url, "Report check", errors)
+    ana = _join(browser, event_url, code, "Ana", "Table 2", errors)
     notes = ["Shade trees along the school road", "=SUM(A1:A9) is not a formula here"]
     for text in notes:
         _post(ana, text)
@@ -261,52 +259,49 @@ def test_the_console_downloads_the_event_s_notes_and_themes(
 
 def test_a_theme_card_names_the_steps_its_notes_were_written_in(
     browser: Any,  # noqa: F811
-    app_url: str,
+    event_url: str,
 ) -> None:
     themes = _large(40, themes=2, unthemed=0)
     first, second = themes["themes"]
     first["steps"] = [{"id": "s2", "count": 12}, {"id": "s1", "count": 8}]
     second["steps"] = [{"id": "s1", "count": 20}]
-    page = browser.new_page()
-    try:
-        page.goto(app_url + "/")
-        shown = page.evaluate(
-            """async (themes) => {
-                const { renderThemes } = await import("/js/views/themes.js");
-                const titles = { s1: "Round 1", s2: "Round 2" };
-                const lines = (options) => {
+    shown = _in_page(
+        browser,
+        event_url,
+        """async (themes) => {
+            const { renderThemes } = await import("/js/views/themes.js");
+            const titles = { s1: "Round 1", s2: "Round 2" };
+            const lines = (options) => {
+                const root = document.createElement("div");
+                renderThemes(root, themes, () => "a table", options);
+                return [...root.querySelectorAll(".theme")].map(
+                    (card) => card.querySelector(".theme-steps")?.textContent ?? null);
+            };
+            const one = structuredClone(themes);
+            for (const t of one.themes) t.steps = [{ id: "s1", count: t.size }];
+            const focused = document.createElement("div");
+            renderThemes(focused, themes, () => "a table",
+                { stepName: (id) => titles[id], focusStep: "s2" });
+            const labelsIn = (sel) => [...focused.querySelectorAll(sel)].map(
+                (el) => el.textContent);
+            return {
+                focus: {
+                    summary: focused.querySelector("[data-testid=themes-summary]").textContent,
+                    first: labelsIn("[data-testid=themes] > .theme .theme-label"),
+                    folded: labelsIn("[data-testid=other-step-themes] .theme-label"),
+                    badges: labelsIn("[data-testid=themes] .badge"),
+                },
+                named: lines({ stepName: (id) => titles[id] }),
+                unnamed: lines({}),
+                oneStep: (() => {
                     const root = document.createElement("div");
-                    renderThemes(root, themes, () => "a table", options);
-                    return [...root.querySelectorAll(".theme")].map(
-                        (card) => card.querySelector(".theme-steps")?.textContent ?? null);
-                };
-                const one = structuredClone(themes);
-                for (const t of one.themes) t.steps = [{ id: "s1", count: t.size }];
-                const focused = document.createElement("div");
-                renderThemes(focused, themes, () => "a table",
-                    { stepName: (id) => titles[id], focusStep: "s2" });
-                const labelsIn = (sel) => [...focused.querySelectorAll(sel)].map(
-                    (el) => el.textContent);
-                return {
-                    focus: {
-                        summary: focused.querySelector("[data-testid=themes-summary]").textContent,
-                        first: labelsIn("[data-testid=themes] > .theme .theme-label"),
-                        folded: labelsIn("[data-testid=other-step-themes] .theme-label"),
-                        badges: labelsIn("[data-testid=themes] .badge"),
-                    },
-                    named: lines({ stepName: (id) => titles[id] }),
-                    unnamed: lines({}),
-                    oneStep: (() => {
-                        const root = document.createElement("div");
-                        renderThemes(root, one, () => "a table", { stepName: (id) => titles[id] });
-                        return root.querySelectorAll(".theme-steps").length;
-                    })(),
-                };
-            }""",
-            themes,
-        )
-    finally:
-        page.close()
+                    renderThemes(root, one, () => "a table", { stepName: (id) => titles[id] });
+                    return root.querySelectorAll(".theme-steps").length;
+                })(),
+            };
+        }""",
+        themes,
+    )
     assert shown["named"] == ["Written in Round 2 (12), Round 1 (8)", "Written in Round 1 (20)"]
     assert shown["unnamed"] == [None, None]
     assert shown["oneStep"] == 0, "one step for every note: nothing to tell apart"
@@ -320,26 +315,23 @@ def test_a_theme_card_names_the_steps_its_notes_were_written_in(
 
 def test_each_table_s_card_names_its_largest_themes_and_unique_ideas(
     browser: Any,  # noqa: F811
-    app_url: str,
+    event_url: str,
 ) -> None:
     themes = _large(80, themes=5, unthemed=5)
     for k, card in enumerate(themes["themes"]):
         card["rooms"] = [{"id": "r1", "count": 2 + k}, {"id": "r2", "count": 1}]
     themes["themes"][4]["hidden"] = True
     themes["unthemed"][0]["room_id"] = "r2"
-    page = browser.new_page()
-    try:
-        page.goto(app_url + "/")
-        lines = page.evaluate(
-            """async (themes) => {
-                const { roomThemesLine, themesByRoom } = await import("/js/views/themes.js");
-                const byRoom = themesByRoom(themes);
-                return ["r", "r1", "r2", "r3"].map((id) => roomThemesLine(byRoom.get(id)));
-            }""",
-            themes,
-        )
-    finally:
-        page.close()
+    lines = _in_page(
+        browser,
+        event_url,
+        """async (themes) => {
+            const { roomThemesLine, themesByRoom } = await import("/js/views/themes.js");
+            const byRoom = themesByRoom(themes);
+            return ["r", "r1", "r2", "r3"].map((id) => roomThemesLine(byRoom.get(id)));
+        }""",
+        themes,
+    )
     # Most notes first; the hidden theme (6 notes at r1) is left out.
     assert lines[1] == "Themes here: theme 3 (5) · theme 2 (4) · theme 1 (3) · 1 more"
     assert lines[2] == (
@@ -351,7 +343,7 @@ def test_each_table_s_card_names_its_largest_themes_and_unique_ideas(
 
 def test_a_live_placement_counts_the_note_at_its_table_and_in_its_step(
     browser: Any,  # noqa: F811
-    app_url: str,
+    event_url: str,
 ) -> None:
     themes = _large(20, themes=2, unthemed=2)
     first, second = themes["themes"]
@@ -359,29 +351,26 @@ def test_a_live_placement_counts_the_note_at_its_table_and_in_its_step(
     first["steps"] = [{"id": "s1", "count": len(first["note_ids"])}]
     first["single_room"] = True
     second["rooms"] = [{"id": "r1", "count": len(second["note_ids"])}]
-    page = browser.new_page()
-    try:
-        page.goto(app_url + "/")
-        after = page.evaluate(
-            """async (themes) => {
-                const { withPlacement, themesByRoom, roomThemesLine } =
-                    await import("/js/views/themes.js");
-                const placed = (note, theme, room, step) => ({ note, theme, room_id: room,
-                    step_id: step, text: "a new note", xy: [0.5, 0.5], score: 0.5 });
-                let now = withPlacement(themes, placed("n-a", themes.themes[0].id, "r2", "s2"));
-                now = withPlacement(now, placed("n-b", themes.themes[0].id, "r2", "s2"));
-                now = withPlacement(now, placed("n-c", themes.themes[1].id, "r1", null));
-                now = withPlacement(now, placed("n-d", null, "r3", "s2"));
-                const again = withPlacement(now, placed("n-a", themes.themes[0].id, "r2", "s2"));
-                return { first: now.themes[0], second: now.themes[1], notes: now.n_notes,
-                    unthemed: now.unthemed.map((n) => n.id), same: again === now,
-                    r2: roomThemesLine(themesByRoom(now).get("r2")),
-                    r3: roomThemesLine(themesByRoom(now).get("r3")) };
-            }""",
-            themes,
-        )
-    finally:
-        page.close()
+    after = _in_page(
+        browser,
+        event_url,
+        """async (themes) => {
+            const { withPlacement, themesByRoom, roomThemesLine } =
+                await import("/js/views/themes.js");
+            const placed = (note, theme, room, step) => ({ note, theme, room_id: room,
+                step_id: step, text: "a new note", xy: [0.5, 0.5], score: 0.5 });
+            let now = withPlacement(themes, placed("n-a", themes.themes[0].id, "r2", "s2"));
+            now = withPlacement(now, placed("n-b", themes.themes[0].id, "r2", "s2"));
+            now = withPlacement(now, placed("n-c", themes.themes[1].id, "r1", null));
+            now = withPlacement(now, placed("n-d", null, "r3", "s2"));
+            const again = withPlacement(now, placed("n-a", themes.themes[0].id, "r2", "s2"));
+            return { first: now.themes[0], second: now.themes[1], notes: now.n_notes,
+                unthemed: now.unthemed.map((n) => n.id), same: again === now,
+                r2: roomThemesLine(themesByRoom(now).get("r2")),
+                r3: roomThemesLine(themesByRoom(now).get("r3")) };
+        }""",
+        themes,
+    )
     size = len(first["note_ids"])
     assert after["first"]["size"] == first["size"] + 2
     assert after["first"]["rooms"] == [{"id": "r1", "count": size}, {"id": "r2", "count": 2}]
