@@ -17,9 +17,10 @@ from . import event_messages, protocol
 from .agenda import Agenda, Effect, Step
 from .assignment import STRATEGIES, Strategy
 from .context import AppContext
-from .event_fanout import agenda_payload, apply_moves, person_channel, publish_agenda
+from .event_fanout import agenda_payload, apply_moves, publish_agenda
 from .hub import Connection
 from .protocol import ClientMessage, ErrorCode, ProtocolError
+from .removal import dismiss
 from .rooms import STAFF_ROLES, check_staff
 from .store.agenda import load_agenda, save_agenda
 from .store.notices import open_help, recent_broadcasts
@@ -79,8 +80,9 @@ async def event_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
     if fresh is not None:
         conn.participant = fresh
     me = conn.participant
-    if person_channel(me.id) not in conn.channels:
-        await ctx.hub.listen(conn, person_channel(me.id))
+    if me.removed:  # while this socket was opening, before it heard its person channel
+        dismiss(conn)
+        return
     agenda = await load_agenda(ctx.store, me.event_id)
     _ensure_armed(ctx, agenda)
     broadcasts = await recent_broadcasts(

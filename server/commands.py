@@ -21,6 +21,7 @@ from .hub import (
     themes_channel,
 )
 from .protocol import ClientMessage, ErrorCode, ProtocolError
+from .removal import dismiss
 from .rooms import (
     SEATED_ROLES,
     Room,
@@ -57,6 +58,9 @@ async def room_join(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     if conn.participant.role in SEATED_ROLES and conn.participant.room_id != room.id:
         # Moved since this socket opened, perhaps by another server process: ask the store.
         conn.participant = await ctx.store.participant(conn.participant.id) or conn.participant
+        if conn.participant.removed:  # a removal this socket did not hear
+            dismiss(conn)
+            return
     check_can_view(conn.participant, room)
     conn.start_room(room.id)
     await ctx.hub.listen(conn, room_channel(room.id))

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from . import agenda_handlers as agenda
 from . import console_handlers as console
+from . import removal
 from . import seating_handlers as seating
 from .context import AppContext
 from .event_messages import EVENT_CLIENT_TYPES
@@ -31,6 +32,7 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "observer.invite": console.observer_invite,
     "people.move": seating.people_move,
     "people.role": seating.people_role,
+    "people.remove": removal.people_remove,
     "rooms.assign": seating.rooms_assign,
     "seat.choose": seating.seat_choose,
     "topic.propose": seating.topic_propose,

@@ -2,7 +2,7 @@
 
 Channels beside the room and event ones: `staff:{event}` reaches the facilitators' consoles
 (people, help flags, topics); `person:{participant}` reaches every connection of one person
-(the notice that they were moved), whichever server process holds it.
+(the notice that they were moved, or removed), whichever server process holds it.
 """
 
 from __future__ import annotations

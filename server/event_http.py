@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from .auth import TokenError
 from .context import AppContext
 from .event_fanout import publish_event
+from .facilitation import check_not_removed
 from .http import _base_url, _Body, _body, _ctx, _event, _handle
 from .languages import check_language
 from .protocol import ErrorCode, ProtocolError
@@ -76,6 +77,7 @@ async def _bearer(request: Request) -> tuple[AppContext, Event, Participant]:
     actor = await ctx.store.participant(claims.participant_id)
     if actor is None or actor.event_id != event.id:
         raise ProtocolError(ErrorCode.FORBIDDEN, "this token is not for this event")
+    check_not_removed(actor)
     return ctx, event, actor
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator
 
 from .payload import Empty, Id, Payload, RoomName
 
@@ -85,6 +85,12 @@ class PeopleRole(Payload):
     role: Literal["participant", "table_host"]
 
 
+class PeopleRemove(Payload):
+    participant: Id
+    # Strict: what it deletes cannot be undone, so "yes" or 1 is a mistake, not a request.
+    delete_notes: StrictBool = False
+
+
 class RoomsAssign(Payload):
     strategy: Literal["random", "balanced", "reshuffle"]
     groups: list[Annotated[list[Id], Field(min_length=1, max_length=500)]] = Field(
@@ -117,6 +123,7 @@ EventPayload = (
     | RoomRef
     | PeopleMove
     | PeopleRole
+    | PeopleRemove
     | RoomsAssign
     | SeatingSet
     | TopicPropose
@@ -138,6 +145,7 @@ EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
     "help.resolve": RoomRef,
     "people.move": PeopleMove,
     "people.role": PeopleRole,
+    "people.remove": PeopleRemove,
     "rooms.assign": RoomsAssign,
     "seating.set": SeatingSet,
     "seat.choose": RoomRef,
@@ -155,6 +163,7 @@ EVENT_SERVER_TYPES = frozenset(
         "help.updated",
         "moved",
         "people.updated",
+        "removed",
         "topics.updated",
     }
 )

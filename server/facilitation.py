@@ -124,9 +124,31 @@ def check_movable(actor: Participant, target: Participant | None) -> Participant
     """The person a facilitator wants to move or make host: in the same event, with a seat."""
     if target is None or target.event_id != actor.event_id:
         raise ProtocolError(ErrorCode.NOT_FOUND, "no such participant in this event")
+    if target.removed:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"{target.pseudonym} was removed from this event")
     if target.role not in SEATED_ROLES:
         raise ProtocolError(ErrorCode.INVALID, f"a {target.role} does not sit at a table")
     return target
+
+
+def check_removable(actor: Participant, target: Participant | None) -> Participant:
+    """The person a facilitator wants out of the event: anyone of it but a facilitator, who
+    holds the event's secret and could come straight back as a co-facilitator."""
+    if target is None or target.event_id != actor.event_id:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "no such participant in this event")
+    if target.role == "facilitator":
+        raise ProtocolError(
+            ErrorCode.INVALID, "a facilitator cannot be removed: they hold the event's secret"
+        )
+    if target.removed:
+        raise ProtocolError(ErrorCode.CONFLICT, f"{target.pseudonym} was already removed")
+    return target
+
+
+def check_not_removed(person: Participant) -> None:
+    """Refuse a removed person's token wherever it is shown."""
+    if person.removed:
+        raise ProtocolError(ErrorCode.FORBIDDEN, "you were removed from this event")
 
 
 def check_room_of_event(actor: Participant, room: Room | None) -> Room:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections import deque
@@ -26,6 +27,9 @@ log = logging.getLogger("tablee.hub")
 
 CLOSE_TOO_SLOW = 1013
 REPAIR_DELAY = 0.2
+# Every hub listens here: orders to close the connections on a channel, whichever process
+# holds them. Not a channel of frames: nothing on it is forwarded to a socket.
+CLOSINGS = "hub:close"
 
 
 def room_channel(room_id: str) -> str:
@@ -87,6 +91,7 @@ class Connection:
 
     __slots__ = (
         "_backlog",
+        "_closing",
         "_corked",
         "_gone",
         "_pending",
@@ -122,7 +127,10 @@ class Connection:
         self._corked: list[str] | None = None
         self._backlog: deque[str] | None = None  # made when a send first has to wait
         self._writer: asyncio.Task[None] | None = None
-        self._gone = False  # the socket failed: the receive loop is seeing the disconnect
+        # No more frames: the socket failed (the receive loop is seeing the disconnect), or
+        # the server is closing it (`end`).
+        self._gone = False
+        self._closing: tuple[int, str] | None = None  # close code and reason, after the backlog
 
     @property
     def waiting(self) -> int:
@@ -132,6 +140,11 @@ class Connection:
     @property
     def flushed(self) -> bool:
         return self._writer is None
+
+    @property
+    def closing(self) -> bool:
+        """The server is closing this socket (`end`): its requests are no longer handled."""
+        return self._closing is not None
 
     def offer(self, frame: str) -> bool:
         if self.dropped or self._gone:
@@ -201,6 +214,8 @@ class Connection:
                 await self._socket.close(
                     code=CLOSE_TOO_SLOW, reason="too slow; reconnect to resume"
                 )
+            elif self._closing is not None:
+                await self._socket.close(code=self._closing[0], reason=self._closing[1])
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -208,6 +223,27 @@ class Connection:
         finally:
             self._writer = None
             self._backlog = None
+
+    def end(self, frame: str, code: int, reason: str) -> None:
+        """Send `frame` as the last one, then close the socket with `code` once every frame
+        before it is written."""
+        if self.dropped or self._gone:
+            return
+        if self._corked is not None:
+            # Frames held for one write were meant to go before this one.
+            held, self._corked = self._corked, None
+            for item in held:
+                self.offer(item)
+        self.offer(frame)
+        if self.dropped or self._gone:
+            return  # too slow, or failed: the socket is going anyway
+        self._gone = True
+        self._closing = (code, reason)
+        if self._writer is None:
+            loop = asyncio.get_running_loop()
+            written: asyncio.Future[None] = loop.create_future()
+            written.set_result(None)  # nothing to wait for before the close
+            self._writer = loop.create_task(self._write(written))
 
     def _drop(self) -> None:
         self.dropped = True
@@ -305,6 +341,8 @@ class Hub:
         }
 
     async def start(self) -> None:
+        # Before starting, so the broker's first subscription already includes it.
+        await self._broker.subscribe(CLOSINGS)
         await self._broker.start(self._on_message, self.resync)
 
     async def ping_broker(self) -> None:
@@ -384,10 +422,34 @@ class Hub:
             self.stats["broker_errors"] += 1
             log.warning("broker publish failed on %s: %s", channel.split(":", 1)[0], exc)
 
+    async def close_channel(self, channel: str, frame: str, code: int, reason: str) -> None:
+        """Every connection listening on `channel`, here and in every other process, gets
+        `frame` as its last and is then closed with `code`."""
+        self._close_here(channel, frame, code, reason)
+        if not self._broker.reaches_others:
+            return
+        order = json.dumps({"channel": channel, "frame": frame, "code": code, "reason": reason})
+        try:
+            await self._broker.publish(CLOSINGS, pack(self.origin, order))
+        except BrokerError as exc:
+            # Unlike a room's diffs, nothing repairs this from the store: say so loudly. The
+            # connections elsewhere stay open; their token is refused on reconnecting.
+            self.stats["broker_errors"] += 1
+            log.error("could not tell other processes to close %s: %s", channel, exc)
+
+    def _close_here(self, channel: str, frame: str, code: int, reason: str) -> None:
+        for conn in tuple(self._listeners.get(channel, ())):
+            conn.end(frame, code, reason)
+
     def _on_message(self, channel: str, message: str) -> None:
         origin, seq, epoch, frame = unpack(message)
-        if origin != self.origin:
-            self._deliver(channel, seq, epoch, frame)
+        if origin == self.origin:
+            return
+        if channel == CLOSINGS:  # rare, and parsed only here, off the frames' path
+            order = json.loads(frame)
+            self._close_here(order["channel"], order["frame"], order["code"], order["reason"])
+            return
+        self._deliver(channel, seq, epoch, frame)
 
     def resync(self) -> None:
         """After a broker outage: check every room for frames missed meanwhile."""

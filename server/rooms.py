@@ -66,6 +66,8 @@ class Participant:
     pseudonym: str
     role: Role
     room_id: str | None
+    # Taken out of the event by a facilitator: without a seat, and their token refused.
+    removed: bool = False
 
     def to_wire(self) -> dict[str, Any]:
         return {

@@ -16,9 +16,12 @@ from . import protocol, raw_frames
 from .auth import TokenError
 from .commands import HANDLERS, leave_room
 from .context import AppContext
+from .event_fanout import person_channel
+from .facilitation import check_not_removed
 from .hub import Connection, event_channel
 from .limits import TokenBucket, origin_allowed
 from .protocol import ErrorCode, ProtocolError
+from .removal import CLOSE_REMOVED, REMOVED_REASON
 from .rooms import WATCH_ROLES
 
 log = logging.getLogger("tablee.ws")
@@ -76,6 +79,16 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if event is None:
         await websocket.close(code=CLOSE_POLICY)
         return
+    try:
+        check_not_removed(participant)
+    except ProtocolError as exc:
+        log.info("socket refused: %s", exc.message)
+        # Accepted only to say why: a browser cannot read why a handshake was refused, and
+        # would keep trying as after any network failure.
+        await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
+        await websocket.send_text(protocol.error_frame(exc))
+        await websocket.close(code=CLOSE_REMOVED, reason=REMOVED_REASON)
+        return
 
     await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
     # A console or a plenary screen hears every room and every placement: a burst of a
@@ -104,6 +117,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         # After `hello`, so it stays the first frame; a rooms.updated published in between
         # is superseded by the next one, which carries the whole list again.
         await ctx.hub.listen(conn, event_channel(event.id))
+        # From the start, not after `event.watch`: a removal must reach every connection of
+        # that person, whatever the client has asked for.
+        await ctx.hub.listen(conn, person_channel(participant.id))
         await _receive(websocket, ctx, conn)
     finally:
         for room_id in list(conn.room_heads):
@@ -235,6 +251,10 @@ async def _handle(
     msg: protocol.ClientMessage,
 ) -> bool:
     """Handle one request; False once the socket is being closed for abuse."""
+    if conn.closing:
+        # Its person was removed: what they still sent changes nothing. Reading goes on,
+        # so the server's close, once its last frame is written, is what ends the socket.
+        return True
     try:
         await HANDLERS[msg.type](ctx, conn, msg)
     except ProtocolError as exc:

@@ -61,6 +61,9 @@ class ParticipantRow(Base):
         ForeignKey("rooms.id", ondelete="SET NULL"), index=True, nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set when a facilitator took them out of the event: their token is refused from then on.
+    # The row stays, so their notes keep an author and the seating history its people.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class NoteRow(Base):

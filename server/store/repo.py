@@ -393,7 +393,7 @@ class Store:
                 note.likes,
                 note.step_id,
             )
-            frame = await self._record(
+            frame = await self.record_diff(
                 s, room.id, seq, epoch, "note.edited", {"note": edited.to_wire()}
             )
             return Committed(seq, epoch, frame, edited)
@@ -408,7 +408,7 @@ class Store:
                 return Committed(seq, epoch, None, None)  # deleting twice is not an error
             row.deleted_at = utc_now()
             seq, epoch = await bump_seq(s, room.id)
-            frame = await self._record(s, room.id, seq, epoch, "note.deleted", {"id": note_id})
+            frame = await self.record_diff(s, room.id, seq, epoch, "note.deleted", {"id": note_id})
             return Committed(seq, epoch, frame, None)
 
     async def set_like(
@@ -432,12 +432,12 @@ class Store:
             await s.flush()
             likes = await likes_of(s, note_id)
             seq, epoch = await bump_seq(s, room.id)
-            frame = await self._record(
+            frame = await self.record_diff(
                 s, room.id, seq, epoch, "note.likes", {"id": note_id, "likes": list(likes)}
             )
             return Committed(seq, epoch, frame, None)
 
-    async def _record(
+    async def record_diff(
         self,
         s: AsyncSession,
         room_id: str,
@@ -446,6 +446,7 @@ class Store:
         type_: str,
         payload: dict[str, Any],
     ) -> str:
+        """Store a room's diff frame under the seq `s` just took, as it will be broadcast."""
         frame = protocol.encode(type_, payload, room=room_id, seq=seq, epoch=epoch)
         s.add(RoomEventRow(room_id=room_id, seq=seq, frame=frame, created_at=utc_now()))
         if seq % TRIM_EVERY == 0 and seq > self._history:

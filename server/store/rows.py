@@ -42,7 +42,9 @@ def room_of(row: RoomRow, members: int) -> Room:
 
 def participant_of(row: ParticipantRow) -> Participant:
     role: Role = row.role  # type: ignore[assignment]  # written only from Role values
-    return Participant(row.id, row.event_id, row.pseudonym, role, row.room_id)
+    return Participant(
+        row.id, row.event_id, row.pseudonym, role, row.room_id, row.removed_at is not None
+    )
 
 
 async def count_members(s: AsyncSession, room_id: str) -> int:

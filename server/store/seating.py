@@ -66,7 +66,11 @@ async def _record_seat(
 async def _seated(s: AsyncSession, event_id: str) -> list[ParticipantRow]:
     rows = await s.scalars(
         select(ParticipantRow)
-        .where(ParticipantRow.event_id == event_id, ParticipantRow.role.in_(SEATED_ROLES))
+        .where(
+            ParticipantRow.event_id == event_id,
+            ParticipantRow.role.in_(SEATED_ROLES),
+            ParticipantRow.removed_at.is_(None),
+        )
         .order_by(ParticipantRow.created_at, ParticipantRow.id)
     )
     return list(rows)
@@ -100,6 +104,9 @@ async def move(
         room = await s.get(RoomRow, room_id)
         if row is None or row.event_id != event_id:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such participant in this event")
+        if row.removed_at is not None:
+            # Checked again here: the removal may have committed since the handler's read.
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"{row.pseudonym} was removed from this event")
         if room is None or room.event_id != event_id:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such room")
         if row.room_id == room_id:
@@ -149,7 +156,12 @@ async def seat_for_step(
 async def set_role(store: Store, event_id: str, participant_id: str, role: Role) -> Participant:
     async with store.write() as s:
         row = await s.get(ParticipantRow, participant_id)
-        if row is None or row.event_id != event_id or row.role not in SEATED_ROLES:
+        if (
+            row is None
+            or row.event_id != event_id
+            or row.role not in SEATED_ROLES
+            or row.removed_at is not None
+        ):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such participant at a table")
         row.role = role
         return participant_of(row)
@@ -223,8 +235,9 @@ async def decide_topic(
         row.status = "accepted"
         row.room_id = room_row.id
         moved: Move | None = None
-        # The convener goes to their own topic, as in any open space.
-        if proposer.role == "participant":
+        # The convener goes to their own topic, as in any open space (unless they were
+        # removed from the event since: the topic stays, its convener does not come back).
+        if proposer.role == "participant" and proposer.removed_at is None:
             before = proposer.room_id
             proposer.room_id = room_row.id
             await _record_seat(

@@ -37,6 +37,7 @@ def staff_only(t1: str, t2: str, ana: str, ben: str) -> list[tuple[str, dict[str
         ("observer.invite", {}),
         ("people.move", {"participant": ben, "room": t1}),
         ("people.role", {"participant": ana, "role": "table_host"}),
+        ("people.remove", {"participant": ben, "delete_notes": True}),
         ("rooms.assign", {"strategy": "random"}),
         ("topic.decide", {"topic": "t", "accept": True}),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,15 @@ from server.store import Store
 from server.store.agenda import load_agenda, save_agenda
 from server.store.models import Base
 from server.store.notices import add_broadcast, open_help, raise_help, recent_broadcasts
+from server.store.removal import remove_participant
 from server.store.seating import (
     decide_topic,
     met_pairs,
     move,
     propose_topic,
     seat_for_step,
+    seated_people,
+    set_role,
     topics,
 )
 
@@ -153,3 +157,84 @@ async def test_topics_help_and_broadcasts_are_kept(store: Store) -> None:
     assert [b.text for b in mine] == ["To all"]
     everything = await recent_broadcasts(store, event.id, None, everything=True)
     assert [b.text for b in everything] == ["To the plaza", "To all"]
+
+
+async def _refused(call: Any) -> str:
+    try:
+        await call
+    except ProtocolError as exc:
+        return exc.code
+    raise AssertionError("not refused")
+
+
+async def test_a_removal_takes_the_seat_and_on_request_every_note(store: Store) -> None:
+    event, (t1, t2) = await store.create_event("Jury", "hash", [("T1", 8), ("T2", 8)])
+    fac = await store.join(event.id, "Fran", "facilitator", None)
+    ana = await store.join(event.id, "Ana", "participant", t1.id)
+    ben = await store.join(event.id, "Ben", "participant", t1.id)
+    screen = await store.join(event.id, "Plenary screen", "observer", None)
+    ids = [str(uuid.uuid4()) for _ in range(4)]
+    await store.post_note(ana, t1, ids[0], "mine at table 1")
+    await store.post_note(ben, t1, ids[1], "Ben's")
+    await store.post_note(ana, t1, ids[2], "mine again")
+    await move(store, event.id, ana.id, t2.id, "moved")
+    await store.post_note(ana, t2, ids[3], "mine at table 2")
+    await store.delete_note(t1, ids[2])  # already gone: no second diff for it
+    heads = {t1.id: await store.head(t1.id), t2.id: await store.head(t2.id)}
+
+    done = await remove_participant(store, fac, ana.id, delete_notes=True)
+    assert done.participant.removed and done.participant.room_id is None
+    assert done.from_room == t2.id
+    deleted = {(d.room_id, d.seq) for d in done.deleted}
+    assert deleted == {(t1.id, heads[t1.id][0] + 1), (t2.id, heads[t2.id][0] + 1)}
+    for room in (t1, t2):
+        seq, epoch = heads[room.id]
+        stored = await store.frames_since(room.id, seq, epoch)
+        assert stored == [d.frame for d in done.deleted if d.room_id == room.id]
+    assert [n.id for n in (await store.snapshot(t1.id)).notes] == [ids[1]]
+    assert (await store.snapshot(t2.id)).notes == []
+    assert {r.id: r.members for r in await store.rooms(event.id)} == {t1.id: 1, t2.id: 0}
+    assert [p.id for p in await seated_people(store, event.id)] == [ben.id]
+    found = await store.participant(ana.id)
+    assert found is not None and found.removed and found.room_id is None
+
+    # Nothing seats them again: not a move, a new role, nor a strategy.
+    assert await _refused(move(store, event.id, ana.id, t1.id, "moved")) == "not_found"
+    assert await _refused(set_role(store, event.id, ana.id, "table_host")) == "not_found"
+    placed = await seat_for_step(store, event.id, None, "random", random.Random(1), [[ana.id]])
+    assert ana.id not in {m.participant.id for m in placed}
+    assert (await store.participant(ana.id)) == found
+
+    again = remove_participant(store, fac, ana.id, delete_notes=True)
+    assert await _refused(again) == "conflict"
+    assert await _refused(remove_participant(store, fac, fac.id, False)) == "invalid"
+    assert await _refused(remove_participant(store, fac, "nobody", False)) == "not_found"
+    other, _ = await store.create_event("Other", "hash", [("T", 8)])
+    stranger = await store.join(other.id, "Zed", "participant", None)
+    assert await _refused(remove_participant(store, fac, stranger.id, False)) == "not_found"
+
+    # Without `delete_notes` the notes stay, and so do their diffs.
+    kept = await remove_participant(store, fac, ben.id, delete_notes=False)
+    assert kept.deleted == [] and kept.from_room == t1.id
+    assert [n.id for n in (await store.snapshot(t1.id)).notes] == [ids[1]]
+    gone = await remove_participant(store, fac, screen.id, delete_notes=False)
+    assert gone.participant.removed and gone.from_room is None
+    assert await seated_people(store, event.id) == []
+
+
+async def test_two_removals_of_one_person_at_once_make_one(store: Store) -> None:
+    event, (t1,) = await store.create_event("Jury", "hash", [("T1", 8)])
+    fac = await store.join(event.id, "Fran", "facilitator", None)
+    co = await store.join(event.id, "Gil", "facilitator", None)
+    ana = await store.join(event.id, "Ana", "participant", t1.id)
+    await store.post_note(ana, t1, str(uuid.uuid4()), "one note")
+    results = await asyncio.gather(
+        remove_participant(store, fac, ana.id, True),
+        remove_participant(store, co, ana.id, True),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, ProtocolError)]
+    done = [r for r in results if not isinstance(r, BaseException)]
+    assert [r.code for r in refused] == ["conflict"] and len(done) == 1
+    assert len(done[0].deleted) == 1
+    assert (await store.head(t1.id))[0] == 2  # one post, one deletion

@@ -23,6 +23,7 @@ from server.protocol import ProtocolError
 from server.rooms import Participant, Room
 from server.store import Store
 from server.store.models import AgendaRow, AgendaStepRow, Base
+from server.store.removal import remove_participant
 from server.store.report import report_notes
 
 
@@ -305,7 +306,10 @@ async def test_the_language_migration_matches_the_model_and_keeps_events_going_d
     await store.set_event_language(event.id, "de")
     await store.engine.dispose()
     # On SQLite, a batch's copy of `events` would cascade-delete every room and person.
-    await asyncio.to_thread(command.downgrade, alembic_config(store_url), "0004_event_language@-1")
+    # Down its branch to 0001, with whatever was added on top of it since.
+    await asyncio.to_thread(
+        command.downgrade, alembic_config(store_url), "0004_event_language@0001"
+    )
     async with store.engine.connect() as conn:
         columns = await conn.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("events")}
@@ -335,3 +339,51 @@ async def test_a_migration_that_rebuilds_a_table_keeps_the_rows_that_point_at_it
     assert note is not None and note.text == "keep my likes"
     assert sorted(note.likes) == sorted((a.id, b.id))
     assert {p.id for p in await store.members(room.id)} == {a.id, b.id}
+
+
+BEFORE_REMOVAL = "0005_participant_removed@0004_event_language"
+
+
+def _removal_drift(connection: Any) -> list[Any]:
+    diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    return [d for d in diffs if "removed_at" in repr(d)]
+
+
+async def _participant_columns(store: Store) -> set[str]:
+    async with store.engine.connect() as conn:
+        return await conn.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("participants")}
+        )
+
+
+async def test_the_removal_migration_matches_the_model_and_goes_down_and_up(
+    store: Store, store_url: str
+) -> None:
+    async with store.engine.connect() as conn:
+        assert await conn.run_sync(_removal_drift) == []
+    room, (a, b) = await _seat(store)
+    fac = await store.join(room.event_id, "Fran", "facilitator", None)
+    nid = str(uuid.uuid4())
+    await store.post_note(b, room, nid, "kept through both ways")
+    await store.set_like(room, nid, a.id, True)
+    await store.set_like(room, nid, b.id, True)
+    await remove_participant(store, fac, b.id, delete_notes=False)
+    await store.engine.dispose()
+    cfg = alembic_config(store_url)
+    # On SQLite, a batch copy of `participants` would take every note and like with it.
+    await asyncio.to_thread(command.downgrade, cfg, BEFORE_REMOVAL)
+    assert "removed_at" not in await _participant_columns(store)
+    await store.engine.dispose()
+    await upgrade_async(store_url)
+    assert "removed_at" in await _participant_columns(store)
+    # The schema before could not say who was removed: back in the event, still unseated.
+    back = await store.participant(b.id)
+    assert back is not None and not back.removed and back.room_id is None
+    note = await store.note(nid)
+    assert note is not None and sorted(note.likes) == sorted((a.id, b.id))
+    assert {p.id for p in await store.members(room.id)} == {a.id}
+    # And it goes down again cleanly with nobody removed.
+    await store.engine.dispose()
+    await asyncio.to_thread(command.downgrade, cfg, BEFORE_REMOVAL)
+    await upgrade_async(store_url)
+    assert (await store.participant(a.id)) == a

@@ -14,6 +14,8 @@ from server.facilitation import (
     check_can_propose_topic,
     check_can_raise_help,
     check_movable,
+    check_not_removed,
+    check_removable,
 )
 from server.protocol import (
     CLIENT_TYPES,
@@ -61,6 +63,7 @@ def test_every_event_message_is_a_client_type_and_documented() -> None:
         "moved",
         "broadcast",
         "event.updated",
+        "removed",
     ):
         assert type_ in SERVER_TYPES
         assert f'"type": "{type_}"' in documented, type_
@@ -81,6 +84,13 @@ def test_every_event_message_is_a_client_type_and_documented() -> None:
         ("broadcast.send", {"text": "x" * 301}),
         ("help.raise", {"room": "r1", "text": "x" * 201}),
         ("people.role", {"participant": "p", "role": "facilitator"}),
+        ("people.remove", {}),
+        ("people.remove", {"participant": ""}),
+        ("people.remove", {"participant": 7}),
+        ("people.remove", {"participant": "p", "delete_notes": "please"}),
+        ("people.remove", {"participant": "p", "delete_notes": "yes"}),
+        ("people.remove", {"participant": "p", "delete_notes": 1}),
+        ("people.remove", {"participant": "p", "ban": True}),
         ("rooms.assign", {"strategy": "random", "groups": [[]]}),
         ("topic.propose", {"title": "x" * 61}),
         ("topic.decide", {"topic": "t", "accept": True, "capacity": 0}),
@@ -186,3 +196,30 @@ def test_qr_codes_are_standalone_svg() -> None:
     svg = qr_svg("http://hall.example/join/K7Q2XM?room=abc", "Table 1")
     assert svg.startswith(b"<?xml") and b"<title>Table 1</title>" in svg
     assert len(svg) < 10_000
+
+
+def test_anyone_of_the_event_but_a_facilitator_can_be_removed_once() -> None:
+    fac = person("facilitator", None, "f")
+    for target in (person(), person("table_host"), person("observer", None)):
+        assert check_removable(fac, target) == target
+    assert code_of(lambda: check_removable(fac, None)) == ErrorCode.NOT_FOUND
+    stranger = Participant("p9", "e2", "Zed", "participant", "rx")
+    assert code_of(lambda: check_removable(fac, stranger)) == ErrorCode.NOT_FOUND
+    co_facilitator = person("facilitator", None, "f2")
+    assert code_of(lambda: check_removable(fac, co_facilitator)) == ErrorCode.INVALID
+    assert code_of(lambda: check_removable(fac, fac)) == ErrorCode.INVALID
+    gone = Participant("p1", "e1", "Ana", "participant", None, removed=True)
+    assert code_of(lambda: check_removable(fac, gone)) == ErrorCode.CONFLICT
+    # Nor moved, nor let in again.
+    assert code_of(lambda: check_movable(fac, gone)) == ErrorCode.NOT_FOUND
+    assert code_of(lambda: check_not_removed(gone)) == ErrorCode.FORBIDDEN
+    check_not_removed(person())
+
+
+def test_removal_keeps_the_notes_unless_asked() -> None:
+    kept = parse_client_frame(frame("people.remove", {"participant": "p1"})).payload
+    assert kept.delete_notes is False  # type: ignore[union-attr]
+    gone = parse_client_frame(
+        frame("people.remove", {"participant": "p1", "delete_notes": True})
+    ).payload
+    assert gone.delete_notes is True  # type: ignore[union-attr]

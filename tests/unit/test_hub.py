@@ -1,8 +1,10 @@
-"""Fan-out in one process: ordering, gap repair from the store, and dropping slow readers."""
+"""Fan-out in one process: ordering, gap repair from the store, dropping slow readers, and
+closing connections on purpose, here and in other processes."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from server import protocol
 from server.broker import MemoryBroker
@@ -164,3 +166,82 @@ async def test_frames_during_a_snapshot_wait_and_only_newer_ones_follow() -> Non
     conn.offer("SNAPSHOT@2")
     conn.activate_room("r1", 2)
     assert drain(socket) == ["SNAPSHOT@2", diff(3)]
+
+
+async def test_an_ended_connection_gets_its_last_frame_after_the_waiting_ones() -> None:
+    idle, idle_socket = connection("idle")
+    idle.end("bye", 4403, "removed")
+    assert idle.closing and not idle.offer("later")
+    await asyncio.sleep(0)
+    assert idle_socket.sent == ["bye"] and idle_socket.closed == 4403
+
+    busy, busy_socket = connection("busy")
+    busy_socket.stall()
+    assert busy.offer("one") and busy.offer("two")
+    busy.end("bye", 4403, "removed")
+    assert not busy.offer("three")
+    assert busy_socket.closed is None  # not before what waits is written
+    busy_socket.resume()
+    for _ in range(4):
+        await asyncio.sleep(0)
+    assert busy_socket.sent == ["one", "two", "bye"] and busy_socket.closed == 4403
+    assert not busy.dropped  # closed on purpose, not for being slow
+
+
+class SharedBroker:
+    """Two processes' brokers on one bus: each message reaches the other subscribers."""
+
+    reaches_others = True
+
+    def __init__(self, bus: list[SharedBroker]) -> None:
+        self.bus = bus
+        self.channels: set[str] = set()
+        self.handler: Any = None
+        bus.append(self)
+
+    async def start(self, handler: Any, resync: Any) -> None:
+        self.handler = handler
+
+    async def subscribe(self, channel: str) -> None:
+        self.channels.add(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        self.channels.discard(channel)
+
+    async def publish(self, channel: str, message: str) -> None:
+        for broker in self.bus:
+            if channel in broker.channels and broker.handler is not None:
+                broker.handler(channel, message)
+
+    async def heard_elsewhere(self, channel: str) -> bool:
+        return True
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_close_order_reaches_the_channels_listeners_in_every_process() -> None:
+    store = FakeStore()
+    bus: list[SharedBroker] = []
+    here = Hub(SharedBroker(bus), store.head, store.since)
+    there = Hub(SharedBroker(bus), store.head, store.since)
+    await here.start()
+    await there.start()
+    mine, mine_socket = connection("p1")
+    other_process, other_socket = connection("p1")
+    bystander, bystander_socket = connection("p2")
+    await here.listen(mine, "person:p1")
+    await there.listen(other_process, "person:p1")
+    await there.listen(bystander, "person:p2")
+    # An ordinary frame on the same channel is only delivered.
+    await here.publish("person:p1", "moved")
+    await here.close_channel("person:p1", "removed", 4403, "removed")
+    for _ in range(3):
+        await asyncio.sleep(0)
+    for socket in (mine_socket, other_socket):
+        assert socket.sent == ["moved", "removed"] and socket.closed == 4403
+    assert bystander_socket.sent == [] and bystander_socket.closed is None
+    assert not bystander.closing
