@@ -111,9 +111,13 @@ export class EventState {
     return Math.max(0, Date.parse(c.ends_at) - (now + this.offsetMs));
   }
 
-  /** @param {Person[]} people */
-  upsertPeople(people) {
+  /**
+   * @param {Person[]} people as stored now
+   * @param {string[]} [removed] ids of people taken out of the event: forgotten
+   */
+  upsertPeople(people, removed = []) {
     for (const p of people) this.people.set(p.id, p);
+    for (const id of removed) this.people.delete(id);
     this.changed();
   }
 

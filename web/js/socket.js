@@ -13,6 +13,9 @@ import { backoffDelay, Pacer } from "./timing.js";
 /** @typedef {import("./outbox.js").OutboxEntry} OutboxEntry */
 /** @typedef {"connecting" | "open" | "reconnecting" | "offline" | "closed"} ConnectionState */
 
+/** The server's close code for a person removed from the event: their token is refused. */
+export const CLOSE_REMOVED = 4403;
+
 /**
  * Events (CustomEvent, data in `detail`):
  * - `status` {state, retryInMs}
@@ -26,6 +29,7 @@ import { backoffDelay, Pacer } from "./timing.js";
  * - `acked` {entry, note}, `rejected` {entry, error}: outbox entries settled
  * - `room-error` {room, error}
  * - `unreachable` {attempts}: several connection attempts in a row failed before opening
+ * - `removed` {}: a facilitator took this person out of the event; the socket stops for good
  * - `frame` any other server frame (agenda, moves, broadcasts, help, people, topics)
  */
 export class TableeSocket extends EventTarget {
@@ -94,6 +98,13 @@ export class TableeSocket extends EventTarget {
     this.setState("closed");
   }
 
+  /** Taken out of the event (a `removed` frame, or the close that follows it): stop for good. */
+  removed() {
+    if (this.stopped) return;
+    this.stop();
+    this.emit("removed", {});
+  }
+
   /** @param {ConnectionState} state @param {number} [retryInMs] */
   setState(state, retryInMs) {
     this.state = state;
@@ -122,8 +133,10 @@ export class TableeSocket extends EventTarget {
     let opened = false;
     ws.onopen = () => { opened = true; this.lastFrameAt = Date.now(); };
     ws.onmessage = (ev) => { if (this.ws === ws) this.receive(ev.data); };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
+      // Trying again would be refused the same way, for ever.
+      if (ev.code === CLOSE_REMOVED) this.removed();
       if (!opened) this.failuresBeforeOpen += 1;
       this.closed();
     };
@@ -235,6 +248,9 @@ export class TableeSocket extends EventTarget {
       }
       case "rooms.updated":
         this.emit("rooms", p.rooms);
+        break;
+      case "removed":
+        this.removed();
         break;
       case "themes.snapshot":
         this.themesHeld = p;

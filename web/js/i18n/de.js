@@ -43,6 +43,8 @@ export default {
   "wall.cannotOpen": "Dieser Tisch kann nicht geöffnet werden: {reason}",
   "wall.empty": "Noch keine Beiträge. Die erste Idee ist oft die mutigste.",
   "wall.noteRejected": "Ein Beitrag konnte nicht gespeichert werden: {reason}",
+  "removed.heading": "Sie nehmen nicht mehr an dieser Veranstaltung teil",
+  "removed.body": "Die Moderation hat Sie aus ihr entfernt, und diese Seite verbindet sich nicht wieder. Falls Sie das für einen Irrtum halten, wenden Sie sich bitte an die Veranstalter.",
   "wall.likeFailed": "„Gefällt mir“ hat nicht geklappt: {reason}",
   "wall.unlikeFailed": "„Gefällt mir“ konnte nicht zurückgenommen werden: {reason}",
   "wall.deleteConfirm": "Diesen Beitrag für alle löschen?",
@@ -141,6 +143,7 @@ export default {
   "plenary.oneMinute": "Noch eine Minute.",
   "plenary.recalled": "Die Zeit ist um: Willkommen zurück im Plenum.",
   "plenary.timeUp": "Die Zeit ist um.",
+  "plenary.removed": "Die Moderation hat diesen Bildschirm geschlossen. Öffnen Sie einen neuen über die Konsole.",
   "plenary.aTable": "ein Tisch",
 
   "themes.waiting": "Warten auf die ersten Beiträge\u00a0…",

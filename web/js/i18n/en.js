@@ -43,6 +43,8 @@ export default {
   "wall.cannotOpen": "This table cannot be opened: {reason}",
   "wall.empty": "No notes yet. The first idea is often the bravest.",
   "wall.noteRejected": "A note could not be saved: {reason}",
+  "removed.heading": "You are no longer in this event",
+  "removed.body": "A facilitator has removed you from it, and this page will not reconnect. If you think this is a mistake, please speak to the organisers.",
   "wall.likeFailed": "Could not like that note: {reason}",
   "wall.unlikeFailed": "Could not unlike that note: {reason}",
   "wall.deleteConfirm": "Delete this note for everyone?",
@@ -141,6 +143,7 @@ export default {
   "plenary.oneMinute": "One minute left.",
   "plenary.recalled": "Time is up: welcome back to plenary.",
   "plenary.timeUp": "Time is up.",
+  "plenary.removed": "A facilitator has closed this screen. Open a new one from the console.",
   "plenary.aTable": "a table",
 
   "themes.waiting": "Waiting for the first notes…",

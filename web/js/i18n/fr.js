@@ -43,6 +43,8 @@ export default {
   "wall.cannotOpen": "Impossible d’ouvrir cette table\u00a0: {reason}",
   "wall.empty": "Aucune contribution pour l’instant. La première idée est souvent la plus courageuse.",
   "wall.noteRejected": "Une contribution n’a pas pu être enregistrée\u00a0: {reason}",
+  "removed.heading": "Vous ne participez plus à cet événement",
+  "removed.body": "Une personne de l’équipe d’animation vous en a retiré, et cette page ne se reconnectera pas. S’il s’agit selon vous d’une erreur, adressez-vous aux organisateurs.",
   "wall.likeFailed": "Impossible d’aimer cette contribution\u00a0: {reason}",
   "wall.unlikeFailed": "Impossible de retirer votre «\u00a0j’aime\u00a0»\u00a0: {reason}",
   "wall.deleteConfirm": "Supprimer cette contribution pour tout le monde\u00a0?",
@@ -141,6 +143,7 @@ export default {
   "plenary.oneMinute": "Plus qu’une minute.",
   "plenary.recalled": "C’est l’heure\u00a0: bon retour en plénière.",
   "plenary.timeUp": "Le temps est écoulé.",
+  "plenary.removed": "L’équipe d’animation a fermé cet écran. Ouvrez-en un nouveau depuis la console.",
   "plenary.aTable": "une table",
 
   "themes.waiting": "En attente des premières contributions…",

@@ -229,6 +229,11 @@ function enterWall(session) {
     notify(failed ? t("wall.cannotOpen", { reason: errorText(error) }) : errorText(error));
   });
   live.addEventListener("unreachable", () => checkSeat(session, live));
+  live.addEventListener("removed", () => {
+    wall?.close();
+    showOnly(byId("removed-view"), wallView, joinView);
+    byId("status").replaceChildren();
+  });
   live.keep("event.watch", {}, (ack) => {
     const p = ack.payload;
     state.setAgenda(p.agenda);

@@ -72,6 +72,12 @@ async function main() {
   const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
   socket.addEventListener("hello", (ev) => { rooms = detail(ev).rooms || rooms; });
   socket.addEventListener("rooms", (ev) => { rooms = detail(ev) || rooms; });
+  socket.addEventListener("removed", () => {
+    localStorage.removeItem(KEY + code);
+    byId("screen-view").hidden = true;
+    byId("status").replaceChildren();
+    fail(t("plenary.removed"));
+  });
   /** @type {import("../views/themes.js").Themes | null} */
   let themesNow = null;
   // The room sees the running step's themes first, each saying where it was written.

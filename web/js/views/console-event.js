@@ -59,7 +59,7 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
         state.setAgenda(p);
         break;
       case "people.updated":
-        state.upsertPeople(p.people);
+        state.upsertPeople(p.people, p.removed);
         break;
       case "help.updated":
         state.setHelp(p.room, p.help);

@@ -116,6 +116,23 @@ export class RoomPeople {
       .catch((err) => this.notify(`${p.pseudonym}: ${err.message}`));
   }
 
+  /**
+   * Take someone out of the event, once the facilitator has confirmed it (and said whether
+   * their notes go too).
+   * @param {Person} p
+   */
+  async remove(p) {
+    const choice = await confirmRemoval(p);
+    if (!choice) return;
+    this.socket.request("people.remove", { participant: p.id, delete_notes: choice.deleteNotes })
+      .then((ack) => {
+        const n = ack.payload.deleted_notes;
+        this.notify(`${p.pseudonym} was removed from the event`
+          + (choice.deleteNotes ? `, with ${n} note${n === 1 ? "" : "s"}.` : "."));
+      })
+      .catch((err) => this.notify(`${p.pseudonym} was not removed: ${err.message}`));
+  }
+
   render() {
     const help = this.state.help.get(this.room.id);
     this.card.classList.toggle("needs-help", Boolean(help));
@@ -156,10 +173,11 @@ export class RoomPeople {
         .map((r) => h("option", { value: `room:${r.id}`, text: `Move to ${r.name}`,
           disabled: r.members >= r.capacity })),
       h("option", { value: host ? "role:participant" : "role:table_host",
-        text: host ? "No longer host" : "Make table host" }));
+        text: host ? "No longer host" : "Make table host" }),
+      h("option", { value: "remove:", text: "Remove from the event…" }));
     };
     const menu = /** @type {HTMLSelectElement} */ (h("select", {
-      class: "person-menu", "aria-label": `Move ${p.pseudonym} or make host`,
+      class: "person-menu", "aria-label": `Move ${p.pseudonym}, make host or remove`,
       "data-testid": "person-menu", onfocus: fill, onmousedown: fill, onpointerdown: fill,
       onblur: () => menu.replaceChildren(idle()),
       onchange: () => {
@@ -167,6 +185,7 @@ export class RoomPeople {
         menu.replaceChildren(idle());
         if (kind === "room") this.move(p.id, value);
         else if (kind === "role") this.setRole(p, value);
+        else if (kind === "remove") this.remove(p);
       } }, idle()));
     const chip = h("li", { class: `person${online ? " online" : ""}${host ? " host" : ""}`,
       draggable: "true", "data-person-id": p.id, "data-testid": "person",
@@ -185,4 +204,34 @@ export class RoomPeople {
     chip.addEventListener("dragend", () => chip.classList.remove("dragging"));
     return chip;
   }
+}
+
+/**
+ * Ask before removing someone: it ends their connection and their link for good.
+ * @param {Person} p
+ * @returns {Promise<{deleteNotes: boolean} | null>} null if the facilitator thought better of it
+ */
+function confirmRemoval(p) {
+  const dialog = /** @type {HTMLDialogElement} */ (h("dialog", { class: "confirm-dialog",
+    "aria-labelledby": "remove-heading", "data-testid": "remove-dialog" }));
+  const notes = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox",
+    "data-testid": "remove-notes" }));
+  dialog.append(
+    h("h2", { id: "remove-heading", text: `Remove ${p.pseudonym} from the event?` }),
+    h("p", { text: "Their page closes and their link stops working, on every device. "
+      + "Anyone with the event's link can still join again under another name." }),
+    h("label", { class: "check" }, notes, ` Also delete every note ${p.pseudonym} wrote`),
+    h("form", { method: "dialog", class: "row" },
+      h("button", { class: "button small danger", type: "submit", value: "remove",
+        text: "Remove", "data-testid": "remove-confirm" }),
+      h("button", { class: "button small secondary", type: "submit", value: "cancel",
+        text: "Cancel" })));
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "remove" ? { deleteNotes: notes.checked } : null);
+      dialog.remove();
+    });
+    dialog.showModal();
+  });
 }
