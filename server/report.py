@@ -35,6 +35,8 @@ CSV_BOM = "\ufeff"
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+# Enough for a plenary to read out; every note's likes are in the CSV.
+MOST_SUPPORTED = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,9 @@ def themes_markdown(
         f"report made {_iso(made_at)}."
     )
     if payload is None:
-        lines += ["", "No themes have been made for this event yet.", ""]
+        lines += ["", "No themes have been made for this event yet."]
+        lines += _most_supported(notes, {})
+        lines.append("")
         return "\n".join(lines)
     placed = membership(payload)
     waiting = sum(1 for n in notes if n.id not in placed)
@@ -176,6 +180,7 @@ def themes_markdown(
                 lines.append(f"> {_md(note['text'])}" + (f" ({_md(table)})" if table else ""))
                 lines.append(">")
             lines.pop()
+    lines += _most_supported(notes, placements(payload))
     if unique:
         lines += ["", f"## Unique ideas ({len(unique):,})", ""]
         for note in unique:
@@ -188,6 +193,27 @@ def themes_markdown(
             lines.append(f"- {_md(theme['label'])} ({_count(theme['size'], 'note', 'notes')})")
     lines.append("")
     return "\n".join(lines)
+
+
+def _most_supported(
+    notes: Sequence[ReportNote], placed: Mapping[str, tuple[str, str, str]]
+) -> list[str]:
+    """The notes people liked (or voted for) most, with their table and theme: what the
+    room would take forward. Ties keep the order they were written in."""
+    liked = sorted((n for n in notes if n.likes), key=lambda n: (-n.likes, n.created_at))
+    if not liked:
+        return []
+    shown = min(len(liked), MOST_SUPPORTED)
+    lines = ["", f"## Most supported notes ({'top ' if shown < len(liked) else ''}{shown})", ""]
+    for note in liked[:MOST_SUPPORTED]:
+        where = [_md(note.table)]
+        theme = placed.get(note.id)
+        if theme is not None and theme[2] == THEMED:
+            where.append(f"theme: {_md(theme[1])}")
+        lines.append(
+            f"- {_count(note.likes, 'like', 'likes')}: {_md(note.text)} ({'; '.join(where)})"
+        )
+    return lines
 
 
 def _by_table(

@@ -170,3 +170,36 @@ def test_a_report_before_any_themes_says_so() -> None:
     report = themes_markdown("Town jury", NOTES[:2], None, ROOMS, T0)
     assert "No themes have been made for this event yet." in report
     assert "2 notes from 2 tables" in report
+
+
+def test_the_most_supported_notes_come_ranked_with_their_table_and_theme() -> None:
+    notes = [
+        *NOTES,
+        _note(8, "Cheaper buses", "Table 3", likes=5),
+        _note(9, "Bike parking at schools", "Table 2", likes=3),
+    ]
+    lines = themes_markdown("Town jury", notes, PAYLOAD, ROOMS, T0).splitlines()
+    start = lines.index("## Most supported notes (3)")
+    assert lines[start + 2 : start + 5] == [
+        "- 5 likes: Cheaper buses (Table 3)",
+        # A tie keeps the order the notes were written in; a themed note names its theme.
+        "- 3 likes: Bike lanes to the station (Table 1; theme: bike lanes)",
+        "- 3 likes: Bike parking at schools (Table 2)",
+    ]
+    assert lines.index("## Most supported notes (3)") < lines.index("## Unique ideas (1)")
+
+
+def test_only_the_top_of_a_long_list_is_read_out() -> None:
+    notes = [_note(i, f"Idea {i}", likes=1 + i % 4) for i in range(30)]
+    report = themes_markdown("Town jury", notes, None, ROOMS, T0)
+    lines = report.splitlines()
+    start = lines.index("## Most supported notes (top 20)")
+    listed = [line for line in lines[start + 2 :] if line.startswith("- ")]
+    assert len(listed) == 20
+    assert listed[0] == "- 4 likes: Idea 3 (Table 1)"
+    assert all("likes" in line for line in listed)
+
+
+def test_a_report_without_likes_has_no_supported_section() -> None:
+    unliked = [_note(i, n.text, n.table) for i, n in enumerate(NOTES, 1)]
+    assert "Most supported" not in themes_markdown("Town jury", unliked, PAYLOAD, ROOMS, T0)
