@@ -20,6 +20,7 @@ Assign = Literal["keep", "random", "balanced", "reshuffle", "self_select"]
 Status = Literal["idle", "running", "paused", "ended"]
 
 MODES: tuple[Mode, ...] = ("plenary", "breakouts")
+LIVE: tuple[Status, ...] = ("running", "paused")  # a paused step is still the one being run
 ASSIGNS: tuple[Assign, ...] = ("keep", "random", "balanced", "reshuffle", "self_select")
 WARNING_SECONDS = 60.0
 MAX_STEPS = 50
@@ -36,6 +37,7 @@ class Step:
     assign: Assign = "keep"  # what happens to the seating when the step starts
     recall: bool = True  # at its end, everyone is called back to plenary
     topics: bool = False  # participants may propose topics (open space)
+    votes: int = 0  # likes each person seated at a table may give while it runs; 0: unlimited
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class Step:
             "assign": self.assign,
             "recall": self.recall,
             "topics": self.topics,
+            "votes": self.votes,
         }
 
 
@@ -61,7 +64,7 @@ class Clock:
 
     @property
     def live(self) -> bool:
-        return self.status in ("running", "paused")
+        return self.status in LIVE
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .removal import dismiss
 from .rooms import STAFF_ROLES, check_staff
 from .store.agenda import load_agenda, save_agenda
+from .store.likes import votes_left_now
 from .store.notices import open_help, recent_broadcasts
 from .store.seating import seat_for_step
 from .templates import TemplateError, load_templates
@@ -94,6 +95,8 @@ async def event_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
         "participant": me.to_wire(),
         "broadcasts": [b.to_wire() for b in broadcasts],
         "help": help_[0].to_wire() if help_ else None,
+        # A phone that reloads mid-vote learns how many it has left without liking first.
+        "votes_left": await votes_left_now(ctx.store, me),
     }
     conn.offer(protocol.ack_frame(msg.ref, payload))
 
@@ -114,6 +117,7 @@ def _steps_from(agenda: Agenda, given: list[event_messages.StepIn]) -> list[Step
                 s.assign,
                 s.recall,
                 s.topics,
+                s.votes,
             )
         )
     return steps

@@ -32,6 +32,7 @@ from .rooms import (
     check_staff,
 )
 from .store import Committed
+from .store.likes import set_like
 from .theme_commands import THEME_HANDLERS, after_post
 from .theme_messages import ThemesWatch
 
@@ -180,8 +181,9 @@ async def _like(ctx: AppContext, conn: Connection, msg: ClientMessage, liked: bo
     assert isinstance(p, protocol.NoteRef)
     room = await _room(ctx, p.room)
     check_can_write(conn.participant, room)
-    done = await ctx.store.set_like(room, str(p.id), conn.participant.id, liked)
-    conn.offer(protocol.ack_frame(msg.ref, {"seq": done.seq}))
+    result = await set_like(ctx.store, room, str(p.id), conn.participant, liked)
+    done = result.done
+    conn.offer(protocol.ack_frame(msg.ref, {"seq": done.seq, "votes_left": result.votes_left}))
     if done.frame is not None:
         # Likes do not change what a note says, so themes need no update.
         await ctx.hub.publish(room_channel(room.id), done.frame, done.seq, done.epoch)

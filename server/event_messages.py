@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator
 
 from .payload import Empty, Id, Payload, RoomName
 
@@ -13,6 +13,7 @@ PROMPT_MAX_CHARS = 1000
 BROADCAST_MAX_CHARS = 300
 HELP_MAX_CHARS = 200
 MAX_STEP_SECONDS = 6 * 3600
+MAX_STEP_VOTES = 20
 
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
@@ -30,6 +31,8 @@ class StepIn(Payload):
     assign: Literal["keep", "random", "balanced", "reshuffle", "self_select"] = "keep"
     recall: bool = True
     topics: bool = False
+    # Strict: a budget of true or "3" is a client's mistake, not a number of votes.
+    votes: StrictInt = Field(default=0, ge=0, le=MAX_STEP_VOTES)
 
 
 class AgendaSet(Payload):

@@ -52,6 +52,7 @@ class ErrorCode:
     RATE_LIMITED = "rate_limited"
     INTERNAL = "internal"
     CLOSED = "closed"  # not possible in the current step (e.g. topics are not being collected)
+    NO_VOTES_LEFT = "no_votes_left"  # the running step's vote budget is spent
 
 
 class ProtocolError(Exception):

@@ -185,6 +185,25 @@ def check_can_watch_themes(actor: Participant) -> None:
         raise ProtocolError(ErrorCode.FORBIDDEN, "only facilitators and observers see themes")
 
 
+def bound_by_votes(actor: Participant, budget: int) -> bool:
+    """Whether a step's vote budget limits `actor`'s likes: the people at the tables vote;
+    facilitators steer, and observers like nothing."""
+    return budget > 0 and actor.role in SEATED_ROLES
+
+
+def votes_left(actor: Participant, budget: int, used: int) -> int | None:
+    """Likes `actor` may still give in a step with `budget` votes, having given `used` in it;
+    None when nothing limits them."""
+    return max(0, budget - used) if bound_by_votes(actor, budget) else None
+
+
+def check_vote_left(actor: Participant, budget: int, used: int) -> None:
+    if votes_left(actor, budget, used) == 0:
+        raise ProtocolError(
+            ErrorCode.NO_VOTES_LEFT, f"no votes left in this step: each person has {budget}"
+        )
+
+
 def check_same_post(existing: Note, room_id: str, author_id: str) -> None:
     """A retried post is the same note; an id reused for something else is a conflict."""
     if existing.room_id != room_id or existing.author_id != author_id:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
 from .agenda import ASSIGNS, MAX_DURATION_SECONDS, MAX_STEPS, MODES, Assign, Mode, Step
+from .event_messages import MAX_STEP_VOTES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "config" / "templates"
-STEP_KEYS = frozenset({"title", "prompt", "mode", "minutes", "assign", "recall", "topics"})
+STEP_KEYS = frozenset({"title", "prompt", "mode", "minutes", "assign", "recall", "topics", "votes"})
 
 
 class TemplateError(ValueError):
@@ -39,15 +40,13 @@ class Template:
             "suggested_tables": self.suggested_tables,
             "suggested_capacity": self.suggested_capacity,
             "steps": [
-                {"title": s.title, "mode": s.mode, "duration": s.duration} for s in self.steps
+                {"title": s.title, "mode": s.mode, "duration": s.duration, "votes": s.votes}
+                for s in self.steps
             ],
         }
 
     def instantiate(self, new_id: Callable[[], str]) -> list[Step]:
-        return [
-            Step(new_id(), s.title, s.prompt, s.mode, s.duration, s.assign, s.recall, s.topics)
-            for s in self.steps
-        ]
+        return [replace(s, id=new_id()) for s in self.steps]
 
 
 def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
@@ -91,6 +90,9 @@ def _step(i: int, raw: object, fail: Callable[[str], TemplateError]) -> Step:
     minutes = raw.get("minutes", 0)
     if not isinstance(minutes, int | float) or not 0 <= minutes * 60 <= MAX_DURATION_SECONDS:
         raise fail(f"step {i}: minutes must be between 0 and {MAX_DURATION_SECONDS // 60}")
+    votes = raw.get("votes", 0)
+    if type(votes) is not int or not 0 <= votes <= MAX_STEP_VOTES:  # bool is an int too
+        raise fail(f"step {i}: votes must be a whole number from 0 to {MAX_STEP_VOTES}")
     return Step(
         id=f"step-{i}",
         title=title.strip(),
@@ -100,6 +102,7 @@ def _step(i: int, raw: object, fail: Callable[[str], TemplateError]) -> Step:
         assign=cast(Assign, assign),
         recall=bool(raw.get("recall", True)),
         topics=bool(raw.get("topics", False)),
+        votes=votes,
     )
 
 

@@ -38,6 +38,7 @@ def _step(row: AgendaStepRow) -> Step:
         assign=cast(Assign, row.assign),
         recall=row.recall,
         topics=row.topics,
+        votes=row.votes,
     )
 
 
@@ -136,6 +137,7 @@ async def _write_steps(s: AsyncSession, agenda: Agenda) -> None:
             "assign": step.assign,
             "recall": step.recall,
             "topics": step.topics,
+            "votes": step.votes,
         }
         row = existing.get(step.id)
         if row is None:

@@ -87,6 +87,8 @@ class NoteRow(Base):
 
 class LikeRow(Base):
     __tablename__ = "likes"
+    # A step's vote budget counts one person's likes given in it.
+    __table_args__ = (Index("ix_likes_participant_step", "participant_id", "step_id"),)
 
     note_id: Mapped[str] = mapped_column(
         ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
@@ -95,6 +97,9 @@ class LikeRow(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The step that was running (or paused) when the like was given; null outside a step.
+    # No foreign key, as for notes: a step taken off the agenda leaves its likes alone.
+    step_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class RoomEventRow(Base):
@@ -159,6 +164,9 @@ class AgendaStepRow(Base):
     assign: Mapped[str] = mapped_column(String(16))
     recall: Mapped[bool] = mapped_column(Boolean)
     topics: Mapped[bool] = mapped_column(Boolean)
+    # Likes each person at a table may give while the step runs; 0: unlimited. The server
+    # default reads agendas stored before budgets existed as unlimited, as they were.
+    votes: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class SeatingRow(Base):

@@ -34,7 +34,6 @@ from . import posting
 from .engine import make_engine, make_sqlite_writer
 from .models import (
     EventRow,
-    LikeRow,
     NoteRow,
     ParticipantRow,
     RoomEventRow,
@@ -409,32 +408,6 @@ class Store:
             row.deleted_at = utc_now()
             seq, epoch = await bump_seq(s, room.id)
             frame = await self.record_diff(s, room.id, seq, epoch, "note.deleted", {"id": note_id})
-            return Committed(seq, epoch, frame, None)
-
-    async def set_like(
-        self, room: Room, note_id: str, participant_id: str, liked: bool
-    ) -> Committed:
-        async with self.write() as s:
-            note = await load_note(s, note_id, include_deleted=False)
-            if note is None or note.room_id != room.id:
-                raise ProtocolError(ErrorCode.NOT_FOUND, "no such note in this room")
-            if (participant_id in note.likes) == liked:
-                seq, epoch = await room_head(s, room.id)
-                return Committed(seq, epoch, None, note)
-            if liked:
-                s.add(LikeRow(note_id=note_id, participant_id=participant_id, created_at=utc_now()))
-            else:
-                await s.execute(
-                    delete(LikeRow).where(
-                        LikeRow.note_id == note_id, LikeRow.participant_id == participant_id
-                    )
-                )
-            await s.flush()
-            likes = await likes_of(s, note_id)
-            seq, epoch = await bump_seq(s, room.id)
-            frame = await self.record_diff(
-                s, room.id, seq, epoch, "note.likes", {"id": note_id, "likes": list(likes)}
-            )
             return Committed(seq, epoch, frame, None)
 
     async def record_diff(

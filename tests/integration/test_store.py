@@ -22,6 +22,7 @@ from server.migrate import alembic_config, upgrade_async
 from server.protocol import ProtocolError
 from server.rooms import Participant, Room
 from server.store import Store
+from server.store.likes import set_like
 from server.store.models import AgendaRow, AgendaStepRow, Base
 from server.store.removal import remove_participant
 from server.store.report import report_notes
@@ -160,8 +161,8 @@ async def test_edit_delete_like_bump_the_room_seq(store: Store) -> None:
     await store.post_note(a, room, nid, "v1")
     assert (await store.edit_note(room, nid, "v2")).seq == 2
     assert (await store.edit_note(room, nid, "v2")).frame is None  # no change, no diff
-    assert (await store.set_like(room, nid, b.id, True)).seq == 3
-    assert (await store.set_like(room, nid, b.id, True)).frame is None
+    assert (await set_like(store, room, nid, b, True)).done.seq == 3
+    assert (await set_like(store, room, nid, b, True)).done.frame is None
     note = await store.note(nid)
     assert note is not None and note.likes == (b.id,) and note.text == "v2"
     assert (await store.delete_note(room, nid)).seq == 4
@@ -262,8 +263,8 @@ async def test_the_report_reads_every_live_note_with_its_table_step_and_likes(
     await store.post_note(b, room, liked, "in the step")
     await store.post_note(b, room, gone, "deleted later")
     for who in (a, b):
-        await store.set_like(room, liked, who.id, True)
-    await store.set_like(room, early, a.id, True)
+        await set_like(store, room, liked, who, True)
+    await set_like(store, room, early, a, True)
     await store.delete_note(room, gone)
 
     rows = await report_notes(store, room.event_id)
@@ -330,8 +331,8 @@ async def test_a_migration_that_rebuilds_a_table_keeps_the_rows_that_point_at_it
     room, (a, b) = await _seat(store)
     nid = str(uuid.uuid4())
     await store.post_note(a, room, nid, "keep my likes")
-    await store.set_like(room, nid, b.id, True)
-    await store.set_like(room, nid, a.id, True)
+    await set_like(store, room, nid, b, True)
+    await set_like(store, room, nid, a, True)
     await store.engine.dispose()
     await asyncio.to_thread(command.downgrade, alembic_config(store_url), "0002_agenda@-1")
     await upgrade_async(store_url)
@@ -365,8 +366,8 @@ async def test_the_removal_migration_matches_the_model_and_goes_down_and_up(
     fac = await store.join(room.event_id, "Fran", "facilitator", None)
     nid = str(uuid.uuid4())
     await store.post_note(b, room, nid, "kept through both ways")
-    await store.set_like(room, nid, a.id, True)
-    await store.set_like(room, nid, b.id, True)
+    await set_like(store, room, nid, a, True)
+    await set_like(store, room, nid, b, True)
     await remove_participant(store, fac, b.id, delete_notes=False)
     await store.engine.dispose()
     cfg = alembic_config(store_url)

@@ -118,6 +118,26 @@ def test_the_wire_form_carries_iso_times_and_the_server_time() -> None:
     assert [s["id"] for s in wire["steps"]] == ["s1", "s2", "s3", "s4"]
 
 
+def test_a_steps_vote_budget_goes_on_the_wire_and_survives_agenda_changes() -> None:
+    vote = Step("s5", "Prioritise", "Give your three dots", "breakouts", 600, votes=3)
+    a = rules.set_steps(agenda(), (*STEPS, vote))
+    wire = rules.start(a, "s5", T0).to_wire(T0)
+    assert [s["votes"] for s in wire["steps"]] == [0, 0, 0, 0, 3]
+    assert wire["steps"][4] == {
+        "id": "s5",
+        "title": "Prioritise",
+        "prompt": "Give your three dots",
+        "mode": "breakouts",
+        "duration": 600,
+        "assign": "keep",
+        "recall": True,
+        "topics": False,
+        "votes": 3,
+    }
+    reordered = rules.set_steps(a, (vote, *STEPS))
+    assert reordered.steps[0].votes == 3 and reordered.step("s1") == STEPS[0]
+
+
 async def test_timers_fire_at_their_time_and_rearming_replaces_them() -> None:
     now = [T0]
     timers = StepTimers(clock=lambda: now[0])

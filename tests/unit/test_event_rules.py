@@ -27,7 +27,7 @@ from server.protocol import (
     parse_client_frame,
 )
 from server.qr import qr_svg
-from server.rooms import Participant, Room
+from server.rooms import Participant, Room, bound_by_votes, check_vote_left, votes_left
 from server.templates import TemplateError, load_templates, parse_template
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -80,6 +80,12 @@ def test_every_event_message_is_a_client_type_and_documented() -> None:
         ("agenda.set", {"steps": [{"title": "x", "mode": "party"}]}),
         ("agenda.set", {"steps": [{"title": "x", "assign": "chaos"}]}),
         ("agenda.set", {"steps": [{"title": "x"}] * 51}),
+        ("agenda.set", {"steps": [{"title": "x", "votes": 21}]}),
+        ("agenda.set", {"steps": [{"title": "x", "votes": -1}]}),
+        ("agenda.set", {"steps": [{"title": "x", "votes": True}]}),
+        ("agenda.set", {"steps": [{"title": "x", "votes": "3"}]}),
+        ("agenda.set", {"steps": [{"title": "x", "votes": 2.5}]}),
+        ("agenda.set", {"steps": [{"title": "x", "votes": None}]}),
         ("broadcast.send", {"text": " "}),
         ("broadcast.send", {"text": "x" * 301}),
         ("help.raise", {"room": "r1", "text": "x" * 201}),
@@ -105,15 +111,51 @@ def test_bad_event_payloads_are_invalid(type_: str, payload: dict[str, object]) 
 def test_event_payloads_are_trimmed_and_defaulted() -> None:
     msg = parse_client_frame(frame("agenda.set", {"steps": [{"title": "  Round 1 "}]}))
     step = msg.payload.steps[0]  # type: ignore[union-attr]
-    assert (step.title, step.mode, step.duration, step.assign, step.recall) == (
+    assert (step.title, step.mode, step.duration, step.assign, step.recall, step.votes) == (
         "Round 1",
         "breakouts",
         0,
         "keep",
         True,
+        0,
     )
     sent = parse_client_frame(frame("broadcast.send", {"text": "  Back in 5  "})).payload
     assert sent.text == "Back in 5" and sent.room is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("votes", [0, 1, 3, 20])
+def test_a_vote_budget_from_0_to_20_is_taken(votes: int) -> None:
+    msg = parse_client_frame(frame("agenda.set", {"steps": [{"title": "Vote", "votes": votes}]}))
+    assert msg.payload.steps[0].votes == votes  # type: ignore[union-attr]
+
+
+def test_a_bad_vote_budget_names_the_field() -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_client_frame(
+            frame("agenda.set", {"steps": [{"title": "a"}, {"title": "b", "votes": 99}]})
+        )
+    assert info.value.code == ErrorCode.INVALID
+    assert "steps.1.votes" in info.value.message
+    assert [d["field"] for d in info.value.details] == ["steps.1.votes"]
+
+
+def test_a_vote_budget_binds_the_people_at_the_tables_only() -> None:
+    for role in ("participant", "table_host"):
+        assert bound_by_votes(person(role), 3)
+        assert votes_left(person(role), 3, 0) == 3
+        assert votes_left(person(role), 3, 2) == 1
+        assert votes_left(person(role), 3, 5) == 0  # the budget was lowered mid-step
+    for role in ("facilitator", "observer"):
+        assert not bound_by_votes(person(role, None), 3)
+        assert votes_left(person(role, None), 3, 9) is None
+        check_vote_left(person(role, None), 3, 9)
+    assert votes_left(person(), 0, 7) is None  # no budget: unlimited, as likes always were
+    check_vote_left(person(), 0, 7)
+    check_vote_left(person(), 3, 2)
+    with pytest.raises(ProtocolError) as info:
+        check_vote_left(person(), 3, 3)
+    assert info.value.code == ErrorCode.NO_VOTES_LEFT == "no_votes_left"
+    assert info.value.message == "no votes left in this step: each person has 3"
 
 
 def test_help_is_for_the_people_at_the_table_and_facilitators() -> None:
@@ -172,7 +214,17 @@ def test_the_shipped_templates_load_and_describe_their_formats() -> None:
     ids = iter(range(100))
     made = cafe.instantiate(lambda: f"id{next(ids)}")
     assert [s.id for s in made] == [f"id{i}" for i in range(len(cafe.steps))]
-    assert cafe.summary()["steps"][1] == {"title": "Round 1", "mode": "breakouts", "duration": 1200}
+    assert cafe.summary()["steps"][1] == {
+        "title": "Round 1",
+        "mode": "breakouts",
+        "duration": 1200,
+        "votes": 0,
+    }
+    # The future workshop chooses the vision to realise by dot voting, three dots each.
+    workshop = templates["future_workshop"]
+    assert [(s.title, s.votes) for s in workshop.steps if s.votes] == [("Realisation", 3)]
+    assert [s["votes"] for s in workshop.summary()["steps"]][-2:] == [3, 0]
+    assert [s.votes for s in workshop.instantiate(lambda: "x")] == [s.votes for s in workshop.steps]
 
 
 @pytest.mark.parametrize(
@@ -183,6 +235,9 @@ def test_the_shipped_templates_load_and_describe_their_formats() -> None:
         ({"title": "T", "steps": [{"title": "x", "mode": "party"}]}, "mode"),
         ({"title": "T", "steps": [{"title": "x", "assign": "chaos"}]}, "assign"),
         ({"title": "T", "steps": [{"title": "x", "minutes": -1}]}, "minutes"),
+        ({"title": "T", "steps": [{"title": "x", "votes": 21}]}, "votes"),
+        ({"title": "T", "steps": [{"title": "x", "votes": True}]}, "votes"),
+        ({"title": "T", "steps": [{"title": "x", "votes": 1.5}]}, "votes"),
         ({"title": "T", "steps": [{"title": "x", "colour": "red"}]}, "unknown keys"),
         ({"title": "T", "steps": ["x"]}, "not a table"),
     ],
