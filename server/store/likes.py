@@ -90,7 +90,10 @@ async def set_like(
         budget = await _budget(s, room.event_id)
         likes = note.likes
         counted = _binding(actor, budget)
-        if liked and counted is not None:
+        if liked:
+            # Two tabs of one person liking one note at once would both find it unliked and
+            # both insert it (the second fails on the primary key): the note's room row,
+            # which the like's sequence number locks anyway, makes them take turns.
             # The room first, then the person: moves, joins and removals lock an event's
             # rooms before they change a person, so this order cannot deadlock with them.
             # NO KEY UPDATE: posts and likes only check the person's row exists, and must
@@ -98,11 +101,12 @@ async def set_like(
             await s.execute(
                 select(RoomRow.id).where(RoomRow.id == room.id).with_for_update(key_share=True)
             )
-            await s.execute(
-                select(ParticipantRow.id)
-                .where(ParticipantRow.id == actor.id)
-                .with_for_update(key_share=True)
-            )
+            if counted is not None:
+                await s.execute(
+                    select(ParticipantRow.id)
+                    .where(ParticipantRow.id == actor.id)
+                    .with_for_update(key_share=True)
+                )
             likes = await likes_of(s, note_id)  # another tab may have liked it meanwhile
         if (actor.id in likes) == liked:
             seq, epoch = await room_head(s, room.id)

@@ -172,6 +172,23 @@ async def test_edit_delete_like_bump_the_room_seq(store: Store) -> None:
     assert await store.themes.notes(room.event_id) == []
 
 
+async def test_one_persons_tabs_liking_one_note_at_once_make_one_like(store: Store) -> None:
+    # Two tabs (or a retried tap) of the same person, with no vote budget in play: every
+    # call succeeds, one like is stored, one diff is recorded.
+    room, (a, b) = await _seat(store)
+    nid = str(uuid.uuid4())
+    await store.post_note(a, room, nid, "Free buses")
+    for _ in range(3):
+        results = await asyncio.gather(*(set_like(store, room, nid, b, True) for _ in range(6)))
+        assert sum(r.done.frame is not None for r in results) == 1
+        note = await store.note(nid)
+        assert note is not None and note.likes == (b.id,)
+        await set_like(store, room, nid, b, False)
+    frames = await store.frames_since(room.id, 0, (await store.snapshot(room.id)).epoch)
+    assert frames is not None
+    assert [json.loads(f)["type"] for f in frames] == ["note.added"] + ["note.likes"] * 6
+
+
 async def test_the_themes_read_what_changed_since_a_moment(store: Store) -> None:
     room, (a, _) = await _seat(store)
     ids = [str(uuid.uuid4()) for _ in range(4)]
