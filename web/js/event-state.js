@@ -4,7 +4,8 @@
 
 /**
  * @typedef {{id: string, title: string, prompt: string, mode: "plenary" | "breakouts",
- *            duration: number, assign: string, recall: boolean, topics: boolean}} Step
+ *            duration: number, assign: string, recall: boolean, topics: boolean,
+ *            votes?: number}} Step
  * @typedef {{step: string | null, status: "idle" | "running" | "paused" | "ended",
  *            started_at: string | null, ends_at: string | null, remaining: number | null,
  *            warned: boolean}} Current

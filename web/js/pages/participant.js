@@ -150,10 +150,36 @@ function enterWall(session) {
   let room = /** @type {string} */ (me.room_id);
   /** @type {RoomWall | null} */
   let wall = null;
-  // Each step has its own wall; earlier steps' notes stay a tick away.
+  /** @type {number | null} votes left in the running step, as the server last said */
+  let votesLeft = null;
+  const budget = () => {
+    const bound = me.role === "participant" || me.role === "table_host";
+    return bound ? state.step?.votes ?? 0 : 0;
+  };
+  const showVotes = () => {
+    const total = budget();
+    const left = total > 0 ? votesLeft ?? total : null;
+    const box = byId("votes");
+    box.hidden = left === null;
+    if (left !== null) {
+      byId("votes-left").textContent = t("votes.left", { n: left, total });
+      byId("votes-hint").textContent = t(left === 0 ? "votes.spent" : "votes.hint");
+    }
+    wall?.setVotesLeft(left);
+    // Every step's notes are shown while votes are counted: nothing to tick.
+    const tick = earlier.closest("label");
+    if (tick) tick.hidden = total > 0;
+  };
+  /** @param {number | null} left */
+  const setVotes = (left) => {
+    votesLeft = left;
+    showVotes();
+  };
+  // Each step has its own wall; earlier steps' notes stay a tick away. A step that counts
+  // votes shows every step's notes: one votes on what was written before.
   const stepFilter = () => {
     const step = state.agenda.current.step;
-    if (!step || earlier.checked) return undefined;
+    if (!step || earlier.checked || budget() > 0) return undefined;
     return (/** @type {ShownNote} */ n) => Boolean(n.pending) || n.step_id === step;
   };
   const showRoom = () => {
@@ -176,7 +202,9 @@ function enterWall(session) {
       list, members: byId("members"), notify, filter: stepFilter(),
       composer: () => document.getElementById("note-text"),
       onChange: (w) => { byId("member-count").textContent = String(w.members.size); },
+      onVotes: setVotes,
     });
+    showVotes();
     live.watchRoom(id);
     actions.setRoom(id, rooms);
     showRoom();
@@ -202,13 +230,21 @@ function enterWall(session) {
   slot.replaceChildren(composer((text) => live.post(room, text)));
   earlier.addEventListener("change", () => wall?.setFilter(stepFilter()));
   let shownStep = /** @type {string | null} */ (null);
+  let watching = false; // an event.watch ack is being applied: it says the votes left itself
   state.subscribe(() => {
     wall?.setFilter(stepFilter());
     const step = state.agenda.current.step;
     if (step !== shownStep) {
       shownStep = step;
       notices.clear("step");
+      // Votes already given in this step (it may be running again) are the server's to count.
+      votesLeft = null;
+      if (budget() > 0 && !watching) {
+        live.request("event.watch", {}).then((ack) => setVotes(ack.payload.votes_left ?? null))
+          .catch(() => {});
+      }
     }
+    showVotes();
   });
 
   /** @param {Event} ev @returns {any} */
@@ -236,7 +272,13 @@ function enterWall(session) {
   });
   live.keep("event.watch", {}, (ack) => {
     const p = ack.payload;
-    state.setAgenda(p.agenda);
+    watching = true;
+    try {
+      state.setAgenda(p.agenda);
+    } finally {
+      watching = false;
+    }
+    setVotes(p.votes_left ?? null);
     if (p.participant.role !== me.role) {
       me.role = p.participant.role;
       actions.role = me.role;

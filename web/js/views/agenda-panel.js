@@ -140,7 +140,8 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
   const stepItem = (step, i, isCurrent) => {
     const where = step.mode === "plenary" ? "plenary" : `tables, ${ASSIGN_LABELS[
       /** @type {keyof typeof ASSIGN_LABELS} */ (step.assign)] ?? step.assign}`;
-    const detail = `${formatDuration(step.duration)} · ${where}${step.topics ? " · topics" : ""}`;
+    const detail = `${formatDuration(step.duration)} · ${where}${step.topics ? " · topics" : ""}`
+      + (step.votes ? ` · ${step.votes} vote${step.votes === 1 ? "" : "s"} each` : "");
     const remove = h("button", { type: "button", class: "link-button danger", text: "Remove",
       "aria-label": `Remove ${step.title}`, disabled: isCurrent && state.live,
       onclick: () => send("agenda.set",
@@ -194,7 +195,11 @@ function stepForm(onAdd) {
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "recall",
       checked: true }), " Back to plenary at the end"),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "topics" }),
-      " Collect topics")),
+      " Collect topics"),
+    h("label", { for: "step-votes", text: "Votes each",
+      title: "Each person may like this many notes during the step; 0: as many as they like" }),
+    h("input", { id: "step-votes", name: "votes", type: "number", min: "0", max: "20",
+      value: "0", class: "narrow-number" })),
   h("button", { type: "submit", class: "button small", text: "Add step" })));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -207,6 +212,7 @@ function stepForm(onAdd) {
       assign: String(data.get("assign")),
       recall: data.get("recall") !== null,
       topics: data.get("topics") !== null,
+      votes: Math.round(Number(data.get("votes") || 0)),
     });
     form.reset();
   });

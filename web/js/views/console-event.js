@@ -6,6 +6,7 @@ import { mountAgendaPanel } from "./agenda-panel.js";
 import { mountRunPanel } from "./console-run.js";
 import { byId, h } from "./dom.js";
 import { RoomPeople } from "./room-people.js";
+import { mountSupported } from "./supported.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
 /** @typedef {import("../api.js").Room} Room */
@@ -26,9 +27,10 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
   /** @type {Set<RoomWall>} */
   const walls = new Set();
   const everyStep = /** @type {HTMLInputElement} */ (byId("all-steps"));
+  // As on the phones: a step that counts votes shows every step's notes, voted on there.
   const noteFilter = () => {
     const step = state.agenda.current.step;
-    if (!step || everyStep.checked) return undefined;
+    if (!step || everyStep.checked || (state.step?.votes ?? 0) > 0) return undefined;
     return (/** @type {ShownNote} */ n) => Boolean(n.pending) || n.step_id === step;
   };
   let filteredStep = /** @type {string | null | undefined} */ (undefined);
@@ -37,6 +39,8 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
     for (const wall of walls) wall.setFilter(noteFilter());
   };
   everyStep.addEventListener("change", refilter);
+  mountSupported(byId("supported"), { state, walls,
+    roomName: (id) => rooms().find((r) => r.id === id)?.name ?? "a table" });
   state.subscribe(() => { if (state.agenda.current.step !== filteredStep) refilter(); });
 
   socket.keep("event.watch", {}, (ack) => state.setAgenda(ack.payload.agenda));

@@ -31,6 +31,8 @@ export class NoteList {
     this.cards = new Map();
     this.empty = h("li", { class: "empty", text: emptyText });
     this.connected = true;
+    /** @type {number | null} votes the reader has left in a step that counts them, else null */
+    this.votesLeft = null;
     /** @type {Map<string, HTMLElement>} shown under a note, through its updates */
     this.extras = new Map();
   }
@@ -101,6 +103,16 @@ export class NoteList {
     for (const card of this.cards.values()) if (!card.editing) this.fill(card);
   }
 
+  /**
+   * With no votes left, only the notes one voted for keep a live button (to take a vote back).
+   * @param {number | null} left null when likes are not counted
+   */
+  setVotesLeft(left) {
+    if (left === this.votesLeft) return;
+    this.votesLeft = left;
+    for (const card of this.cards.values()) if (!card.editing) this.fill(card);
+  }
+
   /** @param {{el: HTMLElement, note: ShownNote, editing: boolean}} card */
   fill(card) {
     const { note } = card;
@@ -124,11 +136,13 @@ export class NoteList {
 
     const likeLabel = t("note.likes", { n: count });
     const countEl = h("span", { class: "like-count", text: String(count) });
+    const spent = this.votesLeft === 0 && !liked;
     const like = a.onLike && a.canLike !== false
       ? h("button", {
         type: "button", class: "like", "aria-pressed": String(liked), "data-testid": "like",
         "aria-label": t(liked ? "note.unlike" : "note.like", { likes: likeLabel }),
-        disabled: note.pending || !this.connected,
+        title: spent ? t("note.noVotesLeft") : undefined,
+        disabled: note.pending || !this.connected || spent,
         onclick: () => a.onLike?.(note, !liked),
       }, h("span", { "aria-hidden": "true", text: liked ? "♥" : "♡" }), countEl)
       : h("span", { class: "like-static", "aria-label": likeLabel },

@@ -18,12 +18,13 @@ export class RoomWall {
    *          pseudonym?: string, canLike?: boolean, list: HTMLElement, members?: HTMLElement,
    *          notify: (message: string) => void, onChange?: (wall: Wall) => void,
    *          emptyText?: string, filter?: (note: ShownNote) => boolean,
-   *          composer?: () => HTMLElement | null}} options
-   *   `composer`: where the focus goes back to when a duplicate hint closes under it
+   *          composer?: () => HTMLElement | null, onVotes?: (left: number | null) => void}} options
+   *   `composer`: where the focus goes back to when a duplicate hint closes under it;
+   *   `onVotes`: told after each like how many votes the step leaves the reader
    */
   constructor({ room, socket, outbox, me, moderator = false, pseudonym = "You", canLike = true,
     list, members, notify, onChange,
-    emptyText = t("wall.empty"), filter, composer }) {
+    emptyText = t("wall.empty"), filter, composer, onVotes }) {
     this.room = room;
     this.socket = socket;
     this.outbox = outbox;
@@ -33,6 +34,7 @@ export class RoomWall {
     this.notify = notify;
     this.onChange = onChange;
     this.composer = composer;
+    this.onVotes = onVotes;
     /** @type {Map<string, () => void>} open duplicate hints, by note: each one's dispose */
     this.hints = new Map();
     this.wall = new Wall();
@@ -123,9 +125,32 @@ export class RoomWall {
 
   /** @param {string} id @param {boolean} like */
   like(id, like) {
-    this.socket.request(like ? "note.like" : "note.unlike", { room: this.room, id })
-      .catch((err) => this.notify(t(like ? "wall.likeFailed" : "wall.unlikeFailed",
-        { reason: errorText(err) })));
+    this.sendLike(id, like).catch((err) => this.notify(t(like ? "wall.likeFailed"
+      : "wall.unlikeFailed", { reason: errorText(err) })));
+  }
+
+  /**
+   * Like or unlike, telling `onVotes` how many votes the step leaves the reader.
+   * @param {string} id @param {boolean} like
+   * @returns {Promise<void>}
+   */
+  async sendLike(id, like) {
+    try {
+      const ack = await this.socket.request(like ? "note.like" : "note.unlike",
+        { room: this.room, id });
+      this.onVotes?.(ack.payload.votes_left ?? null);
+    } catch (err) {
+      if (/** @type {any} */ (err).code === "no_votes_left") this.onVotes?.(0);
+      throw err;
+    }
+  }
+
+  /**
+   * How many votes the reader has left in this step (null: likes are not counted).
+   * @param {number | null} left
+   */
+  setVotesLeft(left) {
+    this.list.setVotesLeft(left);
   }
 
   /**
@@ -153,7 +178,7 @@ export class RoomWall {
         try {
           // Likes belong to the people at the note's table: only offered for this room's.
           if (kind === "table") {
-            await this.socket.request("note.like", { room: this.room, id: match.id });
+            await this.sendLike(match.id, true);
           }
         } catch (err) {
           this.notify(t("wall.plusOneFailed", { reason: errorText(/** @type {Error} */ (err)) }));
