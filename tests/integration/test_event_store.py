@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -37,22 +34,6 @@ from server.store.seating import (
 )
 
 MINE = {"agendas", "agenda_steps", "seatings", "help_requests", "broadcasts", "topics"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    await upgrade_async(store_url)
-    s = Store(store_url)
-    yield s
-    await s.close()
 
 
 def _drift(connection: Any) -> list[Any]:

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,19 +31,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def store(store_url: str) -> AsyncIterator[Store]:
-    url = store_url
-    await upgrade_async(url)
-    s = Store(url, history_per_room=20)
+    # A short history, so the tests can run past it.
+    await upgrade_async(store_url)
+    s = Store(store_url, history_per_room=20)
     yield s
     await s.close()
 
