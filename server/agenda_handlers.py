@@ -19,6 +19,7 @@ from .assignment import STRATEGIES, Strategy
 from .context import AppContext
 from .event_fanout import agenda_payload, apply_moves, publish_agenda
 from .hub import Connection
+from .languages import DEFAULT_LANGUAGE
 from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .removal import dismiss
 from .rooms import STAFF_ROLES, check_staff
@@ -141,20 +142,22 @@ async def agenda_load(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
     _ack(conn, msg, await load_template(ctx, conn.participant.event_id, p.template))
 
 
-def template_steps(name: str) -> list[Step]:
-    """A template's steps with fresh ids, or not_found."""
+def template_steps(name: str, language: str = DEFAULT_LANGUAGE) -> list[Step]:
+    """A template's steps with fresh ids, in the participants' language, or not_found."""
     try:
         template = load_templates().get(name)
     except TemplateError as exc:
         raise ProtocolError(ErrorCode.INTERNAL, str(exc)) from None
     if template is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"no template named {name!r}")
-    return template.instantiate(_new_step_id)
+    return template.instantiate(_new_step_id, language)
 
 
 async def load_template(ctx: AppContext, event_id: str, name: str) -> Agenda:
-    """Replace the agenda with a template's steps (the running step cannot be taken away)."""
-    steps = template_steps(name)
+    """Replace the agenda with a template's steps (the running step cannot be taken away),
+    titled in the event's language: the participants' phones show them."""
+    event = await ctx.store.event(event_id)
+    steps = template_steps(name, event.language if event is not None else DEFAULT_LANGUAGE)
 
     def change(agenda: Agenda, now: float) -> tuple[Agenda, list[Effect]]:
         return rules.set_steps(agenda, steps), []

@@ -14,9 +14,18 @@ from typing import Any, cast
 
 from .agenda import ASSIGNS, MAX_DURATION_SECONDS, MAX_STEPS, MODES, Assign, Mode, Step
 from .event_messages import MAX_STEP_VOTES
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "config" / "templates"
-STEP_KEYS = frozenset({"title", "prompt", "mode", "minutes", "assign", "recall", "topics", "votes"})
+# A step's words in the participants' other languages: `[steps.fr]` with `title` and `prompt`.
+TRANSLATED = tuple(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
+STEP_KEYS = frozenset(
+    {"title", "prompt", "mode", "minutes", "assign", "recall", "topics", "votes", *TRANSLATED}
+)
+TRANSLATION_KEYS = frozenset({"title", "prompt"})
+
+# language -> (title, prompt) of one step
+Words = dict[str, tuple[str, str]]
 
 
 class TemplateError(ValueError):
@@ -31,6 +40,8 @@ class Template:
     suggested_tables: int
     suggested_capacity: int
     steps: tuple[Step, ...]  # ids are placeholders until `instantiate`
+    # Per step, its title and prompt in the languages the template has them in.
+    translations: tuple[Words, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -45,8 +56,18 @@ class Template:
             ],
         }
 
-    def instantiate(self, new_id: Callable[[], str]) -> list[Step]:
-        return [replace(s, id=new_id()) for s in self.steps]
+    def instantiate(
+        self, new_id: Callable[[], str], language: str = DEFAULT_LANGUAGE
+    ) -> list[Step]:
+        """The steps with fresh ids, titled and prompted in the participants' `language`
+        where the template has it (its phones show them), in English otherwise."""
+        out = []
+        for i, step in enumerate(self.steps):
+            words = self.translations[i].get(language) if i < len(self.translations) else None
+            if words is not None:
+                step = replace(step, title=words[0], prompt=words[1])
+            out.append(replace(step, id=new_id()))
+        return out
 
 
 def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
@@ -62,6 +83,7 @@ def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
     if len(raw_steps) > MAX_STEPS:
         raise fail(f"has more than {MAX_STEPS} steps")
     steps = [_step(i, raw, fail) for i, raw in enumerate(raw_steps, start=1)]
+    translations = tuple(_words(i, raw, fail) for i, raw in enumerate(raw_steps, start=1))
     return Template(
         name=name,
         title=title.strip(),
@@ -69,6 +91,7 @@ def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
         suggested_tables=int(doc.get("suggested_tables", 4)),
         suggested_capacity=int(doc.get("suggested_capacity", 8)),
         steps=tuple(steps),
+        translations=translations,
     )
 
 
@@ -104,6 +127,27 @@ def _step(i: int, raw: object, fail: Callable[[str], TemplateError]) -> Step:
         topics=bool(raw.get("topics", False)),
         votes=votes,
     )
+
+
+def _words(i: int, raw: Mapping[str, Any], fail: Callable[[str], TemplateError]) -> Words:
+    """A step's `[steps.fr]`-style tables: a title, and a prompt if the step has one."""
+    words: Words = {}
+    for code in TRANSLATED:
+        table = raw.get(code)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise fail(f"step {i}: {code} must be a table with a title and a prompt")
+        unknown = set(table) - TRANSLATION_KEYS
+        if unknown:
+            raise fail(f"step {i}: {code} has unknown keys {sorted(unknown)}")
+        title, prompt = table.get("title"), table.get("prompt", "")
+        if not isinstance(title, str) or not title.strip() or not isinstance(prompt, str):
+            raise fail(f"step {i}: {code} needs a title (and its prompt as text)")
+        if bool(prompt.strip()) != bool(str(raw.get("prompt", "")).strip()):
+            raise fail(f"step {i}: {code} must have a prompt exactly when the step has one")
+        words[code] = (title.strip(), prompt.strip())
+    return words
 
 
 def load_templates(directory: Path = TEMPLATES_DIR) -> dict[str, Template]:

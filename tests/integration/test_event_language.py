@@ -64,6 +64,56 @@ async def test_an_event_speaks_the_language_it_was_created_in_and_no_other(
         assert _events_in(db) == before, "a refused language creates nothing"
 
 
+async def test_a_format_loads_in_the_participants_language(live_server_fast: LiveServer) -> None:
+    # A French convention created with the world café gets French steps on every phone; a
+    # German event loading a format from the console gets German ones; English stays English.
+    url, ws = live_server_fast.url, live_server_fast.ws_url
+    async with httpx.AsyncClient(base_url=url) as http:
+        made = await http.post(
+            "/api/events",
+            json={"title": "Convention", "language": "fr", "template": "world_cafe"},
+        )
+        assert made.status_code == 201, made.text
+        d = made.json()
+    fac_s = Session(d["token"], d["participant"], d["event"], d["rooms"], d["facilitator_secret"])
+    fac = await Client.open(ws, fac_s)
+    try:
+        agenda = (await fac.request("event.watch", {}))["payload"]["agenda"]
+        assert [s["title"] for s in agenda["steps"]] == [
+            "Accueil",
+            "Tour 1",
+            "Tour 2",
+            "Tour 3",
+            "Récolte",
+        ]
+        assert agenda["steps"][1]["prompt"].startswith("Quelle question")
+        assert agenda["steps"][2]["assign"] == "reshuffle"
+    finally:
+        await fac.close()
+
+    for language, titles in [
+        ("de", ["Einführung", "Kritik"]),
+        ("en", ["Introduction", "Critique"]),
+    ]:
+        session = await create_event(url, "Zukunftswerkstatt", rooms=2)
+        async with httpx.AsyncClient(base_url=url) as http:
+            changed = await http.patch(
+                f"/api/events/{session.event['join_code']}",
+                json={"language": language},
+                headers={"Authorization": f"Bearer {session.token}"},
+            )
+            assert changed.status_code == 200, changed.text
+        console = await Client.open(ws, session)
+        try:
+            ack = await console.request("agenda.load", {"template": "future_workshop"})
+            assert ack["type"] == "ack", ack
+            steps = ack["payload"]["agenda"]["steps"]
+            assert [s["title"] for s in steps[:2]] == titles
+            assert [s["votes"] for s in steps if s["votes"]] == [3]
+        finally:
+            await console.close()
+
+
 async def test_a_facilitator_changes_the_language_and_every_connection_hears_it(
     live_server_fast: LiveServer,
 ) -> None:

@@ -227,6 +227,38 @@ def test_the_shipped_templates_load_and_describe_their_formats() -> None:
     assert [s.votes for s in workshop.instantiate(lambda: "x")] == [s.votes for s in workshop.steps]
 
 
+def test_every_shipped_step_speaks_the_participants_languages() -> None:
+    # Phones show a step's title and prompt: a French or German event must not get English.
+    for name, template in load_templates().items():
+        for code in ("fr", "de"):
+            made = template.instantiate(lambda: "x", code)
+            for step, shown, words in zip(template.steps, made, template.translations, strict=True):
+                assert code in words, f"{name}: {step.title!r} has no {code}"
+                assert (shown.title, shown.prompt) == words[code]
+                assert bool(shown.prompt) == bool(step.prompt)
+                assert (shown.mode, shown.duration, shown.votes) == (
+                    step.mode,
+                    step.duration,
+                    step.votes,
+                )
+            # Some words are the same in both ("Introduction"); prompts never are.
+            assert all(
+                shown.prompt != step.prompt
+                for step, shown in zip(template.steps, made, strict=True)
+                if step.prompt
+            )
+        assert [s.title for s in template.instantiate(lambda: "x", "en")] == [
+            s.title for s in template.steps
+        ]
+    cafe = load_templates()["world_cafe"]
+    assert [s.title for s in cafe.instantiate(lambda: "x", "de")][1:4] == [
+        "Runde 1",
+        "Runde 2",
+        "Runde 3",
+    ]
+    assert cafe.instantiate(lambda: "x", "fr")[1].prompt.endswith("notre ville\u00a0?")
+
+
 @pytest.mark.parametrize(
     ("doc", "problem"),
     [
@@ -240,6 +272,14 @@ def test_the_shipped_templates_load_and_describe_their_formats() -> None:
         ({"title": "T", "steps": [{"title": "x", "votes": 1.5}]}, "votes"),
         ({"title": "T", "steps": [{"title": "x", "colour": "red"}]}, "unknown keys"),
         ({"title": "T", "steps": ["x"]}, "not a table"),
+        ({"title": "T", "steps": [{"title": "x", "fr": "Bonjour"}]}, "fr must be a table"),
+        ({"title": "T", "steps": [{"title": "x", "de": {"prompt": ""}}]}, "de needs a title"),
+        ({"title": "T", "steps": [{"title": "x", "fr": {"title": "y", "mood": "z"}}]}, "unknown"),
+        (
+            {"title": "T", "steps": [{"title": "x", "prompt": "Why?", "fr": {"title": "y"}}]},
+            "prompt",
+        ),
+        ({"title": "T", "steps": [{"title": "x", "es": {"title": "y"}}]}, "unknown keys"),
     ],
 )
 def test_broken_templates_are_refused_with_a_reason(doc: dict[str, object], problem: str) -> None:
