@@ -6,7 +6,7 @@ import uuid
 
 from nlp.steering import UNTHEMED, Edit, fold
 from server.store import Store
-from tests.integration.test_store import _seat, store, store_url  # noqa: F401 (fixtures)
+from tests.integration.test_store import _seat, store  # noqa: F401 (fixture)
 
 
 async def test_theme_edits_round_trip_in_order(store: Store) -> None:  # noqa: F811
