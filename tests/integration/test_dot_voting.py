@@ -167,16 +167,9 @@ async def test_the_templates_carry_each_steps_votes(live_server_fast: LiveServer
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_two_tabs_on_two_processes_never_exceed_the_budget(
-    start_server: Any, postgres_url: str
+    two_processes: tuple[LiveServer, LiveServer],
 ) -> None:
-    env = {
-        "TABLEE_DATABASE_URL": postgres_url,
-        "TABLEE_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "TABLEE_SECRET_KEY": "test-key-" + uuid.uuid4().hex,
-        "TABLEE_WORKER": "off",
-    }
-    one: LiveServer = start_server(name="one", **env)
-    two: LiveServer = start_server(name="two", **env)
+    one, two = two_processes
     fac_session = await create_event(one.url, "Priorities", rooms=1)
     code, room = fac_session.event["join_code"], fac_session.rooms[0]["id"]
     ana_session = await join(one.url, code, "Ana", room)

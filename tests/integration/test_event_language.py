@@ -5,7 +5,6 @@ connection of the event, on every server process."""
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -198,16 +197,9 @@ async def test_a_facilitator_changes_the_language_and_every_connection_hears_it(
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_a_change_made_on_one_process_reaches_pages_on_another(
-    start_server: Any, postgres_url: str
+    two_processes: tuple[LiveServer, LiveServer],
 ) -> None:
-    env = {
-        "TABLEE_DATABASE_URL": postgres_url,
-        "TABLEE_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "TABLEE_SECRET_KEY": "test-key-" + uuid.uuid4().hex,
-        "TABLEE_WORKER": "off",
-    }
-    one: LiveServer = start_server(name="one", **env)
-    two: LiveServer = start_server(name="two", **env)
+    one, two = two_processes
     fac = await create_event(one.url, rooms=1)
     code = fac.event["join_code"]
     ana = await Client.open(two.ws_url, await join(two.url, code, "Ana"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -257,16 +256,9 @@ async def _co_facilitator(url: str, code: str, fac: Session) -> Session:
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_a_removal_on_one_process_closes_the_person_on_another(
-    start_server: Any, postgres_url: str
+    two_processes: tuple[LiveServer, LiveServer],
 ) -> None:
-    env = {
-        "TABLEE_DATABASE_URL": postgres_url,
-        "TABLEE_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "TABLEE_SECRET_KEY": "test-key-" + uuid.uuid4().hex,
-        "TABLEE_WORKER": "off",
-    }
-    one = start_server(name="one", **env)
-    two = start_server(name="two", **env)
+    one, two = two_processes
     fac_session = await create_event(one.url, "Two halls", rooms=2)
     code = fac_session.event["join_code"]
     t1 = fac_session.rooms[0]["id"]

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from typing import Any
 
 import pytest
 
 from tests.client import Client, create_event, join
+from tests.conftest import LiveServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-def _shared_env(postgres_url: str) -> dict[str, str]:
-    return {
-        "TABLEE_DATABASE_URL": postgres_url,
-        "TABLEE_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "TABLEE_SECRET_KEY": "test-key-" + uuid.uuid4().hex,
-        "TABLEE_WORKER": "off",
-    }
-
-
 async def test_clients_on_two_processes_see_the_same_notes_in_the_same_order(
-    start_server: Any, postgres_url: str
+    two_processes: tuple[LiveServer, LiveServer],
 ) -> None:
-    env = _shared_env(postgres_url)
-    one = start_server(name="one", **env)
-    two = start_server(name="two", **env)
+    one, two = two_processes
     fac = await create_event(one.url, rooms=2)
     code = fac.event["join_code"]
     room = fac.rooms[0]["id"]
