@@ -97,7 +97,7 @@ async def event_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
         "broadcasts": [b.to_wire() for b in broadcasts],
         "help": help_[0].to_wire() if help_ else None,
         # A phone that reloads mid-vote learns how many it has left without liking first.
-        "votes_left": await votes_left_now(ctx.store, me),
+        "votes_left": await votes_left_now(ctx.store, me, agenda),
     }
     conn.offer(protocol.ack_frame(msg.ref, payload))
 

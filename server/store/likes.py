@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..agenda import LIVE
+from ..agenda import LIVE, Agenda
 from ..protocol import ErrorCode, ProtocolError
 from ..rooms import Participant, Room, bound_by_votes, check_vote_left, votes_left
 from .models import AgendaRow, AgendaStepRow, LikeRow, NoteRow, ParticipantRow, RoomRow
@@ -74,10 +74,15 @@ async def _left(s: AsyncSession, actor: Participant, budget: _Budget) -> int | N
     return votes_left(actor, budget.votes, await _used(s, actor.id, step_id))
 
 
-async def votes_left_now(store: Store, actor: Participant) -> int | None:
-    """The likes `actor` may still give in the running step; None: nothing limits them."""
+async def votes_left_now(store: Store, actor: Participant, agenda: Agenda) -> int | None:
+    """The likes `actor` may still give in `agenda`'s running step (the caller has it loaded
+    already); None: nothing limits them."""
+    step = agenda.current if agenda.clock.live else None
+    budget = _Budget(step.id, step.votes) if step is not None else _Budget(None, 0)
+    if _binding(actor, budget) is None:
+        return None  # no count to read
     async with store.session() as s:
-        return await _left(s, actor, await _budget(s, actor.event_id))
+        return await _left(s, actor, budget)
 
 
 async def set_like(

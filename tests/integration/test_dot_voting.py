@@ -246,11 +246,15 @@ async def test_concurrent_likes_of_one_person_never_exceed_the_budget(store: Sto
         assert len(refused) == len(notes) - 2, results
         assert {r.code for r in refused} == {"no_votes_left"}
         assert len(await _likes_by(store, voter.id)) == 2
-        assert await votes_left_now(store, voter) == 0
+        assert await _left_now(store, voter) == 0
         # Take both back, and race again.
         for room, nid in notes:
             await set_like(store, room, nid, voter, False)
-        assert await votes_left_now(store, voter) == 2, round_
+        assert await _left_now(store, voter) == 2, round_
+
+
+async def _left_now(store: Store, voter: Participant) -> int | None:
+    return await votes_left_now(store, voter, await load_agenda(store, voter.event_id))
 
 
 async def test_likes_record_the_step_they_were_given_in(store: Store) -> None:
@@ -261,7 +265,7 @@ async def test_likes_record_the_step_they_were_given_in(store: Store) -> None:
     assert liked.votes_left == 0 and liked.done.frame is not None
     # A like on a note deleted since holds no vote: it cannot be taken back.
     await store.delete_note(room, deleted)
-    assert await votes_left_now(store, voter) == 1
+    assert await _left_now(store, voter) == 1
     assert (await set_like(store, room, first, voter, True)).votes_left == 0
     ended, _ = rules.end(running, 2000.0)
     assert await save_agenda(store, running, ended)
@@ -323,7 +327,7 @@ async def test_the_votes_migration_matches_the_models_and_goes_down_and_up(
     # Stored before budgets: the step reads as unlimited, the likes as given outside a step.
     agenda = await load_agenda(store, room.event_id)
     assert agenda.steps == tuple(replace(s, votes=0) for s in running.steps)
-    assert await votes_left_now(store, voter) is None
+    assert await _left_now(store, voter) is None
     note = await store.note(nid)
     assert note is not None and sorted(note.likes) == sorted((voter.id, author.id))
     assert {step for _, step in await _likes_by(store, voter.id)} == {None}

@@ -230,19 +230,16 @@ function enterWall(session) {
   slot.replaceChildren(composer((text) => live.post(room, text)));
   earlier.addEventListener("change", () => wall?.setFilter(stepFilter()));
   let shownStep = /** @type {string | null} */ (null);
-  let watching = false; // an event.watch ack is being applied: it says the votes left itself
   state.subscribe(() => {
     wall?.setFilter(stepFilter());
     const step = state.agenda.current.step;
     if (step !== shownStep) {
       shownStep = step;
       notices.clear("step");
-      // Votes already given in this step (it may be running again) are the server's to count.
+      // Not asked of the server: every phone asking at once as a step starts would be a burst
+      // of hundreds of requests. A new step starts with every vote; a step run again counts
+      // what was given before, which the next like's ack (or event.watch) says.
       votesLeft = null;
-      if (budget() > 0 && !watching) {
-        live.request("event.watch", {}).then((ack) => setVotes(ack.payload.votes_left ?? null))
-          .catch(() => {});
-      }
     }
     showVotes();
   });
@@ -272,12 +269,7 @@ function enterWall(session) {
   });
   live.keep("event.watch", {}, (ack) => {
     const p = ack.payload;
-    watching = true;
-    try {
-      state.setAgenda(p.agenda);
-    } finally {
-      watching = false;
-    }
+    state.setAgenda(p.agenda);
     setVotes(p.votes_left ?? null);
     if (p.participant.role !== me.role) {
       me.role = p.participant.role;
