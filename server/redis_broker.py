@@ -25,6 +25,7 @@ CONTROL_CHANNEL = "tablee:control"  # always subscribed, so the connection is ne
 RETRY_MAX = 2.0
 HEALTH_SECONDS = 5.0  # a subscribed connection that answers no PING for this long is dropped
 NUMSUB_WAIT = 1.0  # seconds; past this a channel counts as heard
+SUBSCRIBED_MARK = "tablee:subscribed"
 MAX_UNANSWERED = 10_000  # publishes Redis has not answered: past this it counts as down
 
 
@@ -40,6 +41,7 @@ class RedisBroker:
         self._handler: Handler | None = None
         self._resync: Resync | None = None
         self._up = asyncio.Event()
+        self._subscribed: asyncio.Future[None] | None = None
         self._pub_up = asyncio.Event()
         self._closed = False
 
@@ -60,6 +62,10 @@ class RedisBroker:
             handler = self._handler
             if handler is not None:
                 handler(reply[1], reply[2])
+        elif type(reply) is list and reply == ["pong", SUBSCRIBED_MARK]:
+            waiting = self._subscribed
+            if waiting is not None and not waiting.done():
+                waiting.set_result(None)
 
     async def _listen(self) -> None:
         delay = 0.1
@@ -75,8 +81,8 @@ class RedisBroker:
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             try:
-                conn.send("SUBSCRIBE", *self._channels)
-                self._sub = conn
+                self._sub = conn  # a channel subscribed from now on is sent on it
+                await self._subscribe_all(conn)
                 self._up.set()
                 if not first:
                     log.info("broker reconnected; checking rooms for missed frames")
@@ -96,6 +102,27 @@ class RedisBroker:
                     self._pub.abort()  # publishes would go nowhere useful either
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
+
+    async def _subscribe_all(self, conn: resp.RespConnection) -> None:
+        """Subscribe every channel and wait until Redis has done it. Only then is the
+        resync meaningful: a frame published between a resync and a subscription Redis has
+        not yet taken would be lost with nothing to say so."""
+        self._subscribed = asyncio.get_running_loop().create_future()
+        conn.send("SUBSCRIBE", *self._channels)
+        # Redis answers a connection's commands in order: this PONG follows the subscribes.
+        conn.send("PING", SUBSCRIBED_MARK)
+        subscribed = self._subscribed
+        try:
+            await asyncio.wait(
+                {subscribed, conn.closed},
+                timeout=HEALTH_SECONDS,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            self._subscribed = None
+        if not subscribed.done():
+            subscribed.cancel()
+            raise resp.RespError(f"no answer to SUBSCRIBE for {HEALTH_SECONDS:g} s")
 
     async def _watch(self, conn: resp.RespConnection) -> str:
         """Wait until the connection closes or stops answering, and say which."""
