@@ -38,6 +38,8 @@ class Step:
     recall: bool = True  # at its end, everyone is called back to plenary
     topics: bool = False  # participants may propose topics (open space)
     votes: int = 0  # likes each person seated at a table may give while it runs; 0: unlimited
+    # Not empty: the step is a question (its prompt), answered once by each person at a table.
+    choices: tuple[str, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class Step:
             "recall": self.recall,
             "topics": self.topics,
             "votes": self.votes,
+            "choices": list(self.choices),
         }
 
 
@@ -97,6 +100,11 @@ class Agenda:
     @property
     def current(self) -> Step | None:
         return self.step(self.clock.step_id)
+
+    def question_open(self, step_id: str) -> bool:
+        """Whether `step_id` is a question being answered: the current step, run or paused."""
+        step = self.current
+        return step is not None and step.id == step_id and bool(step.choices) and self.clock.live
 
     @property
     def topics_open(self) -> bool:
@@ -149,6 +157,15 @@ def set_steps(agenda: Agenda, steps: Sequence[Step]) -> Agenda:
         if clock.live:
             raise ProtocolError(ErrorCode.CONFLICT, "end the running step before removing it")
         clock = Clock()
+    live = agenda.current if clock.live else None
+    for step in steps:
+        # Answers given to other choices would be counted under the new ones (and a step
+        # made a question while it runs would open it without the start everyone saw).
+        if live is not None and step.id == live.id and step.choices != live.choices:
+            raise ProtocolError(
+                ErrorCode.CONFLICT,
+                "the question is open: end the step before changing its choices",
+            )
     return _bump(agenda, steps=tuple(steps), clock=clock)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from . import agenda as rules
 from . import event_messages, protocol
 from .agenda import Agenda, Effect, Step
+from .answer_handlers import publish_tally
+from .answers import closed_question
 from .assignment import STRATEGIES, Strategy
 from .context import AppContext
 from .event_fanout import agenda_payload, apply_moves, publish_agenda
@@ -22,8 +24,9 @@ from .hub import Connection
 from .languages import DEFAULT_LANGUAGE
 from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .removal import dismiss
-from .rooms import STAFF_ROLES, check_staff
+from .rooms import STAFF_ROLES, Participant, check_staff
 from .store.agenda import load_agenda, save_agenda
+from .store.answers import answer_of
 from .store.likes import votes_left_now
 from .store.notices import open_help, recent_broadcasts
 from .store.seating import seat_for_step
@@ -46,6 +49,11 @@ async def change_agenda(ctx: AppContext, event_id: str, change: Change) -> Agend
         if await save_agenda(ctx.store, before, after):
             if after.version != before.version:
                 await publish_agenda(ctx, after, effects)
+                # Here, from the one write that closed it, whatever closed it (an end, its
+                # timer on whichever process, another step's start): the result to all.
+                closed = closed_question(before, after)
+                if closed is not None:
+                    await publish_tally(ctx, after, closed, everyone=True)
             arm(ctx, after)
             return after
     raise ProtocolError(ErrorCode.CONFLICT, "the agenda was changing meanwhile; try again")
@@ -98,8 +106,17 @@ async def event_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
         "help": help_[0].to_wire() if help_ else None,
         # A phone that reloads mid-vote learns how many it has left without liking first.
         "votes_left": await votes_left_now(ctx.store, me, agenda),
+        # A phone that reloads during a question shows the answer it gave.
+        "answer": await _my_answer(ctx, me, agenda),
     }
     conn.offer(protocol.ack_frame(msg.ref, payload))
+
+
+async def _my_answer(ctx: AppContext, me: Participant, agenda: Agenda) -> int | None:
+    step = agenda.current
+    if step is None or not step.choices:
+        return None  # no answer to read
+    return await answer_of(ctx.store, me.id, step.id)
 
 
 def _steps_from(agenda: Agenda, given: list[event_messages.StepIn]) -> list[Step]:
@@ -119,6 +136,7 @@ def _steps_from(agenda: Agenda, given: list[event_messages.StepIn]) -> list[Step
                 s.recall,
                 s.topics,
                 s.votes,
+                tuple(s.choices),
             )
         )
     return steps

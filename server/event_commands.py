@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from . import agenda_handlers as agenda
+from . import answer_handlers as answers
 from . import console_handlers as console
 from . import removal
 from . import seating_handlers as seating
@@ -37,5 +38,7 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "seat.choose": seating.seat_choose,
     "topic.propose": seating.topic_propose,
     "topic.decide": seating.topic_decide,
+    "answer.set": answers.answer_set,
+    "answers.tally": answers.answers_tally,
 }
 assert set(EVENT_HANDLERS) == set(EVENT_CLIENT_TYPES), "every event message needs a handler"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StrictInt, StrictStr, StringConstraints, field_validator
 
 from .payload import Empty, Id, Payload, RoomName
 
@@ -14,10 +15,32 @@ BROADCAST_MAX_CHARS = 300
 HELP_MAX_CHARS = 200
 MAX_STEP_SECONDS = 6 * 3600
 MAX_STEP_VOTES = 20
+MIN_CHOICES = 2
+MAX_CHOICES = 8
+CHOICE_MAX_CHARS = 80
 
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
 ]
+
+
+def clean_choices(raw: Sequence[str]) -> list[str]:
+    """A question's choices as stored: none (no question), or 2 to 8 distinct answers.
+
+    Told apart without regard to case: "Yes" and "yes" would split one answer's count in two.
+    """
+    choices = [c.strip() for c in raw]
+    if not choices:
+        return []
+    if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
+        raise ValueError(f"a question has {MIN_CHOICES} to {MAX_CHOICES} choices")
+    for choice in choices:
+        if not 1 <= len(choice) <= CHOICE_MAX_CHARS:
+            raise ValueError(f"each choice has 1 to {CHOICE_MAX_CHARS} characters")
+    folded = [c.casefold() for c in choices]
+    if len(set(folded)) != len(folded):
+        raise ValueError("two choices are the same")
+    return choices
 
 
 class StepIn(Payload):
@@ -33,6 +56,13 @@ class StepIn(Payload):
     topics: bool = False
     # Strict: a budget of true or "3" is a client's mistake, not a number of votes.
     votes: StrictInt = Field(default=0, ge=0, le=MAX_STEP_VOTES)
+    # Not empty: the step is a question, its prompt what is asked, each person answers once.
+    choices: list[StrictStr] = Field(default_factory=list)
+
+    @field_validator("choices")
+    @classmethod
+    def _choices(cls, value: list[str]) -> list[str]:
+        return clean_choices(value)
 
 
 class AgendaSet(Payload):
@@ -60,6 +90,16 @@ class StepAdjust(Payload):
 
 class StepEnd(Payload):
     recall: bool | None = None  # absent: what the step is configured to do
+
+
+class AnswerSet(Payload):
+    step: Id
+    # Strict: true is not the second choice. None takes one's answer back.
+    choice: StrictInt | None
+
+
+class AnswersTally(Payload):
+    step: Id
 
 
 class BroadcastSend(Payload):
@@ -131,6 +171,8 @@ EventPayload = (
     | SeatingSet
     | TopicPropose
     | TopicDecide
+    | AnswerSet
+    | AnswersTally
 )
 
 EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
@@ -155,6 +197,8 @@ EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
     "topic.propose": TopicPropose,
     "topic.decide": TopicDecide,
     "observer.invite": Empty,
+    "answer.set": AnswerSet,
+    "answers.tally": AnswersTally,
 }
 EVENT_SERVER_TYPES = frozenset(
     {
@@ -168,5 +212,6 @@ EVENT_SERVER_TYPES = frozenset(
         "people.updated",
         "removed",
         "topics.updated",
+        "answers.updated",
     }
 )

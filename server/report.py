@@ -18,6 +18,9 @@ from typing import Any
 
 from nlp.theme_diff import membership
 
+from .agenda import Step
+from .answers import Tally
+
 NOTE_COLUMNS = (
     "note_id",
     "created_at",
@@ -113,10 +116,12 @@ def themes_markdown(
     payload: Mapping[str, Any] | None,
     room_names: Mapping[str, str],
     made_at: datetime,
+    questions: Sequence[tuple[Step, Tally]] = (),
 ) -> str:
     """The themes as a facilitator reports them: each visible theme with its size, the
-    tables that raised it, its keywords and most representative notes; then every unique
-    idea, most distinct first; then the hidden themes, by name."""
+    tables that raised it, its keywords and most representative notes; the most supported
+    notes and the questions' results; then every unique idea, most distinct first; then the
+    hidden themes, by name."""
     lines = [f"# {_md(title)}: themes", ""]
     tables = len({n.table for n in notes})
     lines.append(
@@ -126,6 +131,7 @@ def themes_markdown(
     if payload is None:
         lines += ["", "No themes have been made for this event yet."]
         lines += _most_supported(notes, {})
+        lines += _questions(questions, room_names)
         lines.append("")
         return "\n".join(lines)
     placed = membership(payload)
@@ -181,6 +187,7 @@ def themes_markdown(
                 lines.append(">")
             lines.pop()
     lines += _most_supported(notes, placements(payload))
+    lines += _questions(questions, room_names)
     if unique:
         lines += ["", f"## Unique ideas ({len(unique):,})", ""]
         for note in unique:
@@ -213,6 +220,37 @@ def _most_supported(
         lines.append(
             f"- {_count(note.likes, 'like', 'likes')}: {_md(note.text)} ({'; '.join(where)})"
         )
+    return lines
+
+
+def _share(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else "–"
+
+
+def _row(cells: Sequence[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _questions(questions: Sequence[tuple[Step, Tally]], room_names: Mapping[str, str]) -> list[str]:
+    """Each question's answers, overall and by table: what the tables are compared on."""
+    if not questions:
+        return []
+    lines = ["", "## Questions"]
+    for step, counted in questions:
+        lines += ["", f"### {_md(step.title)}", ""]
+        if step.prompt:
+            lines += [_md(step.prompt), ""]
+        lines += [_row(("choice", "answers", "share")), _row(("---", "---:", "---:"))]
+        for choice, count in zip(counted.choices, counted.counts, strict=True):
+            lines.append(_row((_md(choice), count, _share(count, counted.answered))))
+        still = " (still open)" if counted.open else ""
+        lines += ["", f"{_count(counted.answered, 'answer', 'answers')}{still}."]
+        if counted.rooms:
+            lines += ["", "By table:", ""]
+            lines.append(_row(("table", *(_md(c) for c in counted.choices))))
+            lines.append(_row(("---", *("---:" for _ in counted.choices))))
+            for room, counts in counted.rooms:
+                lines.append(_row((_md(room_names.get(room, room)), *counts)))
     return lines
 
 

@@ -13,19 +13,33 @@ from pathlib import Path
 from typing import Any, cast
 
 from .agenda import ASSIGNS, MAX_DURATION_SECONDS, MAX_STEPS, MODES, Assign, Mode, Step
-from .event_messages import MAX_STEP_VOTES
+from .event_messages import MAX_STEP_VOTES, clean_choices
 from .languages import DEFAULT_LANGUAGE, LANGUAGES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "config" / "templates"
-# A step's words in the participants' other languages: `[steps.fr]` with `title` and `prompt`.
+# A step's words in the participants' other languages: `[steps.fr]` with `title` and `prompt`
+# (and a question's `choices`).
 TRANSLATED = tuple(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
 STEP_KEYS = frozenset(
-    {"title", "prompt", "mode", "minutes", "assign", "recall", "topics", "votes", *TRANSLATED}
+    {
+        "title",
+        "prompt",
+        "mode",
+        "minutes",
+        "assign",
+        "recall",
+        "topics",
+        "votes",
+        "choices",
+        *TRANSLATED,
+    }
 )
-TRANSLATION_KEYS = frozenset({"title", "prompt"})
+TRANSLATION_KEYS = frozenset({"title", "prompt", "choices"})
 
 # language -> (title, prompt) of one step
 Words = dict[str, tuple[str, str]]
+# language -> a question step's choices, in the order of the English ones
+Choices = dict[str, tuple[str, ...]]
 
 
 class TemplateError(ValueError):
@@ -42,6 +56,8 @@ class Template:
     steps: tuple[Step, ...]  # ids are placeholders until `instantiate`
     # Per step, its title and prompt in the languages the template has them in.
     translations: tuple[Words, ...] = ()
+    # Per step, a question's choices in the languages the template has them in.
+    translated_choices: tuple[Choices, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -51,7 +67,13 @@ class Template:
             "suggested_tables": self.suggested_tables,
             "suggested_capacity": self.suggested_capacity,
             "steps": [
-                {"title": s.title, "mode": s.mode, "duration": s.duration, "votes": s.votes}
+                {
+                    "title": s.title,
+                    "mode": s.mode,
+                    "duration": s.duration,
+                    "votes": s.votes,
+                    "choices": list(s.choices),
+                }
                 for s in self.steps
             ],
         }
@@ -66,8 +88,14 @@ class Template:
             words = self.translations[i].get(language) if i < len(self.translations) else None
             if words is not None:
                 step = replace(step, title=words[0], prompt=words[1])
+            choices = self._choices(i).get(language)
+            if choices is not None:
+                step = replace(step, choices=choices)
             out.append(replace(step, id=new_id()))
         return out
+
+    def _choices(self, i: int) -> Choices:
+        return self.translated_choices[i] if i < len(self.translated_choices) else {}
 
 
 def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
@@ -84,6 +112,10 @@ def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
         raise fail(f"has more than {MAX_STEPS} steps")
     steps = [_step(i, raw, fail) for i, raw in enumerate(raw_steps, start=1)]
     translations = tuple(_words(i, raw, fail) for i, raw in enumerate(raw_steps, start=1))
+    translated_choices = tuple(
+        _translated_choices(i, raw, step, fail)
+        for i, (raw, step) in enumerate(zip(raw_steps, steps, strict=True), start=1)
+    )
     return Template(
         name=name,
         title=title.strip(),
@@ -92,6 +124,7 @@ def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
         suggested_capacity=int(doc.get("suggested_capacity", 8)),
         steps=tuple(steps),
         translations=translations,
+        translated_choices=translated_choices,
     )
 
 
@@ -116,6 +149,7 @@ def _step(i: int, raw: object, fail: Callable[[str], TemplateError]) -> Step:
     votes = raw.get("votes", 0)
     if type(votes) is not int or not 0 <= votes <= MAX_STEP_VOTES:  # bool is an int too
         raise fail(f"step {i}: votes must be a whole number from 0 to {MAX_STEP_VOTES}")
+    choices = _choices(f"step {i}", raw.get("choices", []), fail)
     return Step(
         id=f"step-{i}",
         title=title.strip(),
@@ -126,7 +160,34 @@ def _step(i: int, raw: object, fail: Callable[[str], TemplateError]) -> Step:
         recall=bool(raw.get("recall", True)),
         topics=bool(raw.get("topics", False)),
         votes=votes,
+        choices=choices,
     )
+
+
+def _choices(where: str, raw: object, fail: Callable[[str], TemplateError]) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise fail(f"{where}: choices must be a list of texts")
+    try:
+        return tuple(clean_choices(raw))
+    except ValueError as exc:
+        raise fail(f"{where}: {exc}") from None
+
+
+def _translated_choices(
+    i: int, raw: Mapping[str, Any], step: Step, fail: Callable[[str], TemplateError]
+) -> Choices:
+    """A question's choices in `[steps.fr]`-style tables: as many as the English ones, since
+    answers are counted by their place in the list, whatever the language they were read in."""
+    out: Choices = {}
+    for code in TRANSLATED:
+        table = raw.get(code)
+        if not isinstance(table, dict) or "choices" not in table:
+            continue
+        choices = _choices(f"step {i}: {code}", table["choices"], fail)
+        if len(choices) != len(step.choices):
+            raise fail(f"step {i}: {code} must have as many choices as the step has")
+        out[code] = choices
+    return out
 
 
 def _words(i: int, raw: Mapping[str, Any], fail: Callable[[str], TemplateError]) -> Words:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..agenda import Agenda, Assign, Clock, Mode, Status, Step
-from .models import AgendaRow, AgendaStepRow
+from .models import AgendaRow, AgendaStepRow, AnswerRow
 from .repo import Store
 from .rows import as_utc
 
@@ -39,6 +39,7 @@ def _step(row: AgendaStepRow) -> Step:
         recall=row.recall,
         topics=row.topics,
         votes=row.votes,
+        choices=tuple(row.choices or ()),
     )
 
 
@@ -70,6 +71,15 @@ async def _load(s: AsyncSession, event_id: str) -> Agenda:
 async def load_agenda(store: Store, event_id: str) -> Agenda:
     async with store.session() as s:
         return await _load(s, event_id)
+
+
+async def held_agenda(s: AsyncSession, event_id: str) -> Agenda:
+    """The agenda read in a write that depends on its clock: on PostgreSQL no change of it
+    commits before this transaction ends, and it reads the latest change committed."""
+    await s.execute(
+        select(AgendaRow.event_id).where(AgendaRow.event_id == event_id).with_for_update(read=True)
+    )
+    return await _load(s, event_id)
 
 
 def _clock_values(agenda: Agenda) -> dict[str, Any]:
@@ -116,6 +126,7 @@ async def save_agenda(store: Store, before: Agenda, after: Agenda) -> bool:
 
 async def _write_steps(s: AsyncSession, agenda: Agenda) -> None:
     keep = [step.id for step in agenda.steps]
+    # A step's answers go with it (the foreign key cascades, on SQLite too: see engine).
     await s.execute(
         delete(AgendaStepRow).where(
             AgendaStepRow.event_id == agenda.event_id, AgendaStepRow.id.not_in(keep)
@@ -138,10 +149,14 @@ async def _write_steps(s: AsyncSession, agenda: Agenda) -> None:
             "recall": step.recall,
             "topics": step.topics,
             "votes": step.votes,
+            "choices": list(step.choices),
         }
         row = existing.get(step.id)
         if row is None:
             s.add(AgendaStepRow(id=step.id, event_id=agenda.event_id, **values))
         else:
+            if list(row.choices or ()) != list(step.choices):
+                # Given to other choices: they would be counted under the new ones.
+                await s.execute(delete(AnswerRow).where(AnswerRow.step_id == step.id))
             for key, value in values.items():
                 setattr(row, key, value)

@@ -167,6 +167,29 @@ class AgendaStepRow(Base):
     # Likes each person at a table may give while the step runs; 0: unlimited. The server
     # default reads agendas stored before budgets existed as unlimited, as they were.
     votes: Mapped[int] = mapped_column(Integer, server_default="0")
+    # A question's choices, in order; empty: the step asks none. Answers refer to them by
+    # their index, so the list changes only with its answers gone.
+    choices: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
+
+
+class AnswerRow(Base):
+    """One person's answer to a question step; answering again replaces it."""
+
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_step_id", "step_id"),)
+
+    step_id: Mapped[str] = mapped_column(
+        ForeignKey("agenda_steps.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The table they sat at when they last answered: what the results compare.
+    room_id: Mapped[str | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True
+    )
+    choice: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SeatingRow(Base):

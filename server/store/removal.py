@@ -1,19 +1,19 @@
 """Taking someone out of an event: their seat, their standing, and on request their notes.
 
-One transaction: whoever reads the person after it commits finds them removed and without
-a seat, and each deleted note's `note.deleted` diff is stored under its room's next seq,
-exactly as `note.delete` stores it.
+One transaction: whoever reads the person after it commits finds them removed, without a
+seat and without answers to any question, and each deleted note's `note.deleted` diff is
+stored under its room's next seq, exactly as `note.delete` stores it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..facilitation import check_removable
 from ..rooms import Participant
-from .models import NoteRow, ParticipantRow, RoomRow
+from .models import AnswerRow, NoteRow, ParticipantRow, RoomRow
 from .repo import Store
 from .rows import bump_seq, participant_of, utc_now
 
@@ -52,6 +52,8 @@ async def remove_participant(
         from_room = row.room_id
         row.removed_at = now
         row.room_id = None
+        # Someone taken out for disrupting must not weigh on any question's result.
+        await s.execute(delete(AnswerRow).where(AnswerRow.participant_id == row.id))
         deleted: list[RoomDiff] = []
         if delete_notes:
             notes = await s.scalars(

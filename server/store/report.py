@@ -1,5 +1,5 @@
 """The reads behind an event's downloadable report: every live note with its table, the
-agenda step it was written in and its likes, in one query."""
+agenda step it was written in and its likes, in one query; each question's answers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy import Connection, func, select
 
 from ..report import ReportNote, notes_csv, themes_markdown
 from ..rooms import Event
+from .agenda import load_agenda
+from .answers import read_tally
 from .models import AgendaStepRow, LikeRow, NoteRow, RoomRow
 from .rows import as_utc, utc_now
 
@@ -55,4 +57,6 @@ async def render_report(
     if kind == "notes.csv":
         return notes_csv(notes, themes)
     rooms = {room.id: room.name for room in await store.rooms(event.id)}
-    return themes_markdown(event.title, notes, themes, rooms, utc_now())
+    agenda = await load_agenda(store, event.id)
+    questions = [(s, await read_tally(store, agenda, s)) for s in agenda.steps if s.choices]
+    return themes_markdown(event.title, notes, themes, rooms, utc_now(), questions)

@@ -133,6 +133,7 @@ def test_a_steps_vote_budget_goes_on_the_wire_and_survives_agenda_changes() -> N
         "recall": True,
         "topics": False,
         "votes": 3,
+        "choices": [],
     }
     reordered = rules.set_steps(a, (vote, *STEPS))
     assert reordered.steps[0].votes == 3 and reordered.step("s1") == STEPS[0]

@@ -64,6 +64,7 @@ def test_every_event_message_is_a_client_type_and_documented() -> None:
         "broadcast",
         "event.updated",
         "removed",
+        "answers.updated",
     ):
         assert type_ in SERVER_TYPES
         assert f'"type": "{type_}"' in documented, type_
@@ -219,6 +220,7 @@ def test_the_shipped_templates_load_and_describe_their_formats() -> None:
         "mode": "breakouts",
         "duration": 1200,
         "votes": 0,
+        "choices": [],
     }
     # The future workshop chooses the vision to realise by dot voting, three dots each.
     workshop = templates["future_workshop"]
