@@ -277,6 +277,10 @@ async def test_likes_record_the_step_they_were_given_in(store: Store) -> None:
     )
 
 
+# Down the branch 0006 is on, to the revision before it, with whatever came after it since.
+BEFORE_VOTES = "0006_step_votes@0005_participant_removed"
+
+
 def _vote_drift(connection: Any) -> list[Any]:
     diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     return [d for d in diffs if "likes" in repr(d) or "votes" in repr(d)]
@@ -300,7 +304,7 @@ async def test_the_votes_migration_matches_the_models_and_goes_down_and_up(
     await store.engine.dispose()
     cfg = alembic_config(store_url)
     # On SQLite, a batch copy of `likes` or `agenda_steps` is needless; going down keeps rows.
-    await asyncio.to_thread(command.downgrade, cfg, "0006_step_votes@-1")
+    await asyncio.to_thread(command.downgrade, cfg, BEFORE_VOTES)
     async with store.engine.connect() as conn:
         columns = await conn.run_sync(_columns)
     assert "step_id" not in columns["likes"] and "votes" not in columns["agenda_steps"]
@@ -321,6 +325,7 @@ async def test_the_votes_migration_matches_the_models_and_goes_down_and_up(
                 "recall",
                 "topics",
                 "votes",
+                "choices",
             },
         }
         assert await conn.run_sync(_vote_drift) == []
@@ -333,6 +338,6 @@ async def test_the_votes_migration_matches_the_models_and_goes_down_and_up(
     assert {step for _, step in await _likes_by(store, voter.id)} == {None}
     # And it goes down again cleanly.
     await store.engine.dispose()
-    await asyncio.to_thread(command.downgrade, cfg, "0006_step_votes@-1")
+    await asyncio.to_thread(command.downgrade, cfg, BEFORE_VOTES)
     await upgrade_async(store_url)
     assert (await store.note(nid)) == note
