@@ -8,6 +8,7 @@ import asyncio
 import time
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -227,6 +228,16 @@ async def test_people_at_the_tables_answer_an_open_question_and_see_the_result_a
         assert shown["counts"] == [1, 2, 0] and shown["open"] is False
         assert (await _tally(screen, vote))["rooms"] is not None
         assert await _watched_answer(ana) == 0  # still the current step, ended
+        async with httpx.AsyncClient(base_url=url) as http:
+            report = await http.get(
+                f"/api/events/{code}/report/themes.md",
+                headers={"Authorization": f"Bearer {fac_session.token}"},
+            )
+        assert report.status_code == 200
+        lines = report.text.splitlines()
+        assert lines[lines.index("### Vote") + 2] == "How concerned are you?"
+        assert "| A little | 2 | 66.7% |" in lines and "3 answers." in lines
+        assert "| Table 2 | 0 | 1 | 0 |" in lines
 
         # Closed, its choices may change: the answers given to the old ones go.
         changed_steps = await fac.request("agenda.set", {"steps": edited})
