@@ -49,12 +49,12 @@ async def change_agenda(ctx: AppContext, event_id: str, change: Change) -> Agend
         if await save_agenda(ctx.store, before, after):
             if after.version != before.version:
                 await publish_agenda(ctx, after, effects)
-                # Here, from the one write that closed it, whatever closed it (an end, its
-                # timer on whichever process, another step's start): the result to all.
-                closed = closed_question(before, after)
-                if closed is not None:
-                    await publish_tally(ctx, after, closed, everyone=True)
-            arm(ctx, after)
+            arm(ctx, after)  # first: a failed read of the tally must not cost the next timer
+            # Here, from the one write that closed it, whatever closed it (an end, its timer
+            # on whichever process, another step's start): the result to everyone.
+            closed = closed_question(before, after)
+            if closed is not None:
+                await publish_tally(ctx, after, closed, everyone=True)
             return after
     raise ProtocolError(ErrorCode.CONFLICT, "the agenda was changing meanwhile; try again")
 
