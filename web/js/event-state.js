@@ -5,7 +5,7 @@
 /**
  * @typedef {{id: string, title: string, prompt: string, mode: "plenary" | "breakouts",
  *            duration: number, assign: string, recall: boolean, topics: boolean,
- *            votes?: number}} Step
+ *            votes?: number, choices?: string[]}} Step
  * @typedef {{step: string | null, status: "idle" | "running" | "paused" | "ended",
  *            started_at: string | null, ends_at: string | null, remaining: number | null,
  *            warned: boolean}} Current

@@ -10,6 +10,7 @@ import { chooseLanguage, errorText, language, languagePicker, pickLanguage, t, u
 import { composer } from "../views/composer.js";
 import { byId, h, showOnly } from "../views/dom.js";
 import { Notices } from "../views/notices.js";
+import { Ballot } from "../views/question.js";
 import { renderRoomPicker } from "../views/rooms.js";
 import { RoomWall } from "../views/room.js";
 import { mountStatus } from "../views/status.js";
@@ -145,6 +146,8 @@ function enterWall(session) {
   const actions = new TableActions(byId("table-actions"),
     { socket: live, state, notify, role: me.role });
   const earlier = /** @type {HTMLInputElement} */ (byId("earlier-steps"));
+  const ballot = new Ballot(byId("question-slot"),
+    { socket: live, state, notify, role: () => me.role });
 
   /** @type {string} */
   let room = /** @type {string} */ (me.room_id);
@@ -271,6 +274,8 @@ function enterWall(session) {
     const p = ack.payload;
     state.setAgenda(p.agenda);
     setVotes(p.votes_left ?? null);
+    ballot.setAnswer(p.answer ?? null);
+    ballot.fetchResultIfClosed();
     if (p.participant.role !== me.role) {
       me.role = p.participant.role;
       actions.role = me.role;
@@ -308,6 +313,9 @@ function enterWall(session) {
       case "note.similar":
         wall?.offerSimilar(p);
         break;
+      case "answers.updated":
+        ballot.showResult(p.tally ?? p);
+        break;
       case "help.updated":
         if (p.room === room) actions.setHelp(Boolean(p.help));
         break;
@@ -319,6 +327,7 @@ function enterWall(session) {
           saveSession("participant", { ...session, participant: me, rooms });
           showRoom();
           actions.render();
+          ballot.render();
         }
         break;
       }

@@ -10,6 +10,7 @@ import { cleanCode } from "../session.js";
 import { TableeSocket } from "../socket.js";
 import { byId, showOnly } from "../views/dom.js";
 import { Notices } from "../views/notices.js";
+import { mountScreenQuestion } from "../views/question.js";
 import { mountStatus } from "../views/status.js";
 import { mountStepCard } from "../views/step.js";
 import { renderThemes } from "../views/themes.js";
@@ -64,6 +65,7 @@ async function main() {
   const notices = new Notices(byId("notices"));
   mountStepCard(byId("step-slot"), state, { big: true,
     idleText: t("plenary.welcome") });
+  const question = mountScreenQuestion(byId("question"), { socket, state });
   const roomName = (/** @type {string} */ id) => rooms.find((r) => r.id === id)?.name
     ?? t("plenary.aTable");
   renderThemes(byId("themes"), null, roomName);
@@ -108,6 +110,9 @@ async function main() {
         break;
       case "broadcast":
         notices.broadcast(frame.payload);
+        break;
+      case "answers.updated":
+        question.showResult(frame.payload.tally ?? frame.payload);
         break;
       case "step.warning":
         notices.show("step", t("plenary.oneMinute"), { tone: "warn" });

@@ -141,7 +141,8 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
     const where = step.mode === "plenary" ? "plenary" : `tables, ${ASSIGN_LABELS[
       /** @type {keyof typeof ASSIGN_LABELS} */ (step.assign)] ?? step.assign}`;
     const detail = `${formatDuration(step.duration)} · ${where}${step.topics ? " · topics" : ""}`
-      + (step.votes ? ` · ${step.votes} vote${step.votes === 1 ? "" : "s"} each` : "");
+      + (step.votes ? ` · ${step.votes} vote${step.votes === 1 ? "" : "s"} each` : "")
+      + (step.choices?.length ? ` · question, ${step.choices.length} choices` : "");
     const remove = h("button", { type: "button", class: "link-button danger", text: "Remove",
       "aria-label": `Remove ${step.title}`, disabled: isCurrent && state.live,
       onclick: () => send("agenda.set",
@@ -200,6 +201,10 @@ function stepForm(onAdd) {
       title: "Each person may like this many notes during the step; 0: as many as they like" }),
     h("input", { id: "step-votes", name: "votes", type: "number", min: "0", max: "20",
       value: "0", class: "narrow-number" })),
+  h("label", { class: "label small", for: "step-choices",
+    text: "Choices, one per line (2 to 8): everyone at the tables answers the step as a question" }),
+  h("textarea", { id: "step-choices", name: "choices", rows: "3", "data-testid": "step-choices",
+    placeholder: "Leave empty for no question" }),
   h("button", { type: "submit", class: "button small", text: "Add step" })));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -213,6 +218,7 @@ function stepForm(onAdd) {
       recall: data.get("recall") !== null,
       topics: data.get("topics") !== null,
       votes: Math.round(Number(data.get("votes") || 0)),
+      choices: String(data.get("choices") ?? "").split("\n").map((c) => c.trim()).filter(Boolean),
     });
     form.reset();
   });

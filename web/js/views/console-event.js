@@ -5,6 +5,7 @@ import { EventState } from "../event-state.js";
 import { mountAgendaPanel } from "./agenda-panel.js";
 import { mountRunPanel } from "./console-run.js";
 import { byId, h } from "./dom.js";
+import { mountConsoleQuestion } from "./question.js";
 import { RoomPeople } from "./room-people.js";
 import { mountSupported } from "./supported.js";
 
@@ -42,6 +43,8 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
   mountSupported(byId("supported"), { state, walls,
     roomName: (id) => rooms().find((r) => r.id === id)?.name ?? "a table" });
   state.subscribe(() => { if (state.agenda.current.step !== filteredStep) refilter(); });
+  const question = mountConsoleQuestion(byId("question"), { socket, state,
+    roomName: (id) => rooms().find((r) => r.id === id)?.name ?? "a table" });
 
   socket.keep("event.watch", {}, (ack) => state.setAgenda(ack.payload.agenda));
   socket.keep("console.watch", {}, (ack) => {
@@ -52,6 +55,7 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
     state.upsertPeople(p.people);
     for (const help of p.help) state.setHelp(help.room, help);
     state.upsertTopics(p.topics);
+    question.refresh(); // answers given while this console was away
   });
   /** @param {Event} ev @returns {any} */
   const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
@@ -71,6 +75,9 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
         break;
       case "topics.updated":
         state.upsertTopics(p.topics);
+        break;
+      case "answers.updated":
+        question.update(p.tally ?? p);
         break;
       case "step.warning":
         notify("One minute left in this step.");

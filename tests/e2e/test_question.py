@@ -1,0 +1,111 @@
+"""A question: a facilitator adds a step that asks everyone at the tables to choose one answer.
+Phones answer and change their answer; the console follows how the answers fall while the
+plenary screen shows only how many have answered; when the step ends every phone and the
+screen show the result.
+
+Runs against the `live_server_fast` fixture, or a server at TABLEE_E2E_URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_wall import _create_event, _join, _shot, browser  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+CHOICES = ["Very concerned", "A little concerned", "Not concerned"]
+
+
+def test_everyone_answers_and_sees_the_result_when_the_step_ends(
+    browser: Any,  # noqa: F811
+    event_url: str,
+) -> None:
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    console, code = _create_event(browser, event_url, "Climate assembly", errors)
+    ana = _join(browser, event_url, code, "Ana", "Table 1", errors)
+    ben = _join(browser, event_url, code, "Ben", "Table 2", errors)
+    cleo = _join(browser, event_url, code, "Cléo", "Table 2", errors)
+
+    console.get_by_text("Format, steps and seating").click()
+    form = console.get_by_role("form", name="Add a step")
+    form.get_by_label("New step").fill("Vote")
+    form.get_by_label("Prompt", exact=True).fill("How concerned are you about the climate?")
+    form.get_by_label("Minutes").fill("10")
+    form.get_by_test_id("step-choices").fill("\n".join(CHOICES) + "\n")
+    form.get_by_role("button", name="Add step").click()
+    step = console.get_by_test_id("agenda-steps").locator("li")
+    expect(step).to_have_count(1)
+    expect(step).to_contain_text("question, 3 choices")
+    expect(ana.get_by_test_id("question")).to_be_hidden()
+
+    console.get_by_role("button", name="Open a plenary screen").click()
+    screen = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    screen.on("pageerror", lambda exc: errors.append(f"screen: {exc}"))
+    screen.goto(console.get_by_test_id("screen-link").get_attribute("href"))
+
+    console.get_by_role("button", name="Start Vote").click()
+    expect(ana.get_by_test_id("step")).to_contain_text("How concerned are you about the climate?")
+    question = ana.get_by_test_id("question")
+    choices = question.get_by_test_id("choice")
+    expect(choices).to_have_text(CHOICES)
+
+    choices.nth(1).click()
+    expect(choices.nth(1)).to_have_attribute("aria-checked", "true")
+    expect(ana.get_by_test_id("question-status")).to_contain_text("A little concerned")
+    # Changed: one answer per person, the latest.
+    choices.nth(0).click()
+    expect(choices.nth(0)).to_have_attribute("aria-checked", "true")
+    expect(choices.nth(1)).to_have_attribute("aria-checked", "false")
+    ben.get_by_test_id("question").get_by_test_id("choice").nth(0).click()
+    cleo_choices = cleo.get_by_test_id("question").get_by_test_id("choice")
+    cleo_choices.nth(2).click()
+    expect(cleo_choices.nth(2)).to_have_attribute("aria-checked", "true")
+
+    # The console sees how they fall, overall and by table.
+    tally = console.get_by_test_id("console-question")
+    expect(tally.get_by_test_id("question-answered")).to_contain_text("3 of 3")
+    bars = tally.get_by_test_id("result-bar")
+    expect(bars.nth(0)).to_have_attribute("data-count", "2")
+    expect(bars.nth(2)).to_have_attribute("data-count", "1")
+    tally.get_by_text("By table").click()
+    expect(tally.locator("tbody tr")).to_have_count(2)
+    _shot(console, "question-console", full_page=True)
+    # The room sees only how many have answered, never how, until the step ends.
+    expect(screen.get_by_test_id("question-progress")).to_have_text("3 of 3 have answered")
+    expect(screen.get_by_test_id("result-bars")).to_have_count(0)
+    expect(ana.get_by_test_id("question-result")).to_have_count(0)
+
+    # A reload keeps the answer given.
+    ana.reload()
+    expect(ana.get_by_test_id("question").get_by_test_id("choice").nth(0)).to_have_attribute(
+        "aria-checked", "true"
+    )
+    _shot(ana, "question-phone")
+
+    # Withdrawn, it no longer counts.
+    cleo.get_by_test_id("withdraw").click()
+    expect(cleo_choices.nth(2)).to_have_attribute("aria-checked", "false")
+    expect(tally.get_by_test_id("question-answered")).to_contain_text("2 of 3")
+
+    console.get_by_role("button", name="End step").click()
+    for page in (ana, ben, cleo):
+        result = page.get_by_test_id("question-result")
+        expect(result).to_contain_text("Results")
+        expect(result.get_by_test_id("result-bar").nth(0)).to_have_attribute("data-count", "2")
+        expect(result).to_contain_text("2 answers")
+        expect(page.get_by_test_id("question")).to_have_count(0)
+    expect(screen.get_by_test_id("result-bars")).to_be_visible()
+    expect(screen.get_by_test_id("result-bar").nth(0)).to_contain_text("Very concerned")
+    expect(screen.get_by_test_id("result-bar").nth(0)).to_contain_text("2 · 100%")
+    _shot(screen, "question-screen")
+    expect(tally.get_by_test_id("question-answered")).to_contain_text("closed")
+
+    # A phone that opens after the close asks for the result itself.
+    ben.reload()
+    expect(ben.get_by_test_id("question-result")).to_contain_text("2 answers")
+    assert not errors, errors
