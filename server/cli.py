@@ -140,7 +140,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         from .report import CSV_BOM
 
-        bom = CSV_BOM if args.kind == "notes.csv" else ""
+        bom = CSV_BOM if args.kind.endswith(".csv") else ""
         args.output.write_text(bom + body, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
@@ -202,7 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser(
         "report",
-        help="an event's results from the database: its themes as Markdown, or every note as CSV",
+        help=(
+            "an event's results from the database: its themes as Markdown,"
+            " every note or every answer as CSV"
+        ),
     )
     report.add_argument("code", help="the event's join code")
     report.add_argument(
@@ -212,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
         const="notes.csv",
         default="themes.md",
         help="every note with its table, step and theme, as CSV",
+    )
+    report.add_argument(
+        "--answers",
+        dest="kind",
+        action="store_const",
+        const="answers.csv",
+        help="every answer to the agenda's questions, with its table and choice, as CSV",
     )
     report.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
     report.set_defaults(func=_report)

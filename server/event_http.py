@@ -118,6 +118,14 @@ async def report_csv(request: Request) -> Response:
     return _download(CSV_BOM + body, "text/csv", f"tablee-{event.join_code}-notes.csv")
 
 
+async def report_answers_csv(request: Request) -> Response:
+    # Facilitators only: while a question is open, nobody else sees how people answered.
+    ctx, event, actor = await _bearer(request)
+    check_staff(actor, "download the answers")
+    body = await render_report(ctx.store, event, "answers.csv", None)
+    return _download(CSV_BOM + body, "text/csv", f"tablee-{event.join_code}-answers.csv")
+
+
 async def report_markdown(request: Request) -> Response:
     ctx, event = await _staff_event(request)
     body = await render_report(ctx.store, event, "themes.md", await ctx.latest_themes(event.id))
@@ -132,4 +140,9 @@ def event_routes() -> list[BaseRoute]:
         Route("/api/events/{code}/rooms/{room}/qr.svg", _handle(room_qr), methods=["GET"]),
         Route("/api/events/{code}/report/notes.csv", _handle(report_csv), methods=["GET"]),
         Route("/api/events/{code}/report/themes.md", _handle(report_markdown), methods=["GET"]),
+        Route(
+            "/api/events/{code}/report/answers.csv",
+            _handle(report_answers_csv),
+            methods=["GET"],
+        ),
     ]

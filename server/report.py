@@ -32,6 +32,7 @@ NOTE_COLUMNS = (
     "theme",
     "status",
 )
+ANSWER_COLUMNS = ("step", "question", "table", "choice_number", "choice", "answered_at")
 THEMED, HIDDEN, UNIQUE, NEW = "themed", "hidden theme", "unique idea", "not yet themed"
 # Put before a CSV file's text: it tells spreadsheets the file is UTF-8 (accents, any script).
 CSV_BOM = "\ufeff"
@@ -50,6 +51,16 @@ class ReportNote:
     step: str | None  # the title of the agenda step it was written in
     text: str
     likes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportAnswer:
+    step: str  # the question step's title
+    question: str  # its prompt
+    table: str  # where the answer was given; "" when that table is gone
+    choice: int
+    choices: tuple[str, ...]
+    answered_at: datetime
 
 
 def _cell(value: object) -> str:
@@ -96,6 +107,28 @@ def notes_csv(notes: Sequence[ReportNote], payload: Mapping[str, Any] | None) ->
                 theme_id,
                 _cell(label),
                 status,
+            ]
+        )
+    return out.getvalue()
+
+
+def answers_csv(answers: Sequence[ReportAnswer]) -> str:
+    """One row per answer to a question, in agenda order, then as they were given. Who gave
+    it is not in the file: answers are secret, as in a ballot."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ANSWER_COLUMNS)
+    for a in answers:
+        if not 0 <= a.choice < len(a.choices):
+            continue  # the choices changed under it (never stored so, never miscounted)
+        writer.writerow(
+            [
+                _cell(a.step),
+                _cell(a.question),
+                _cell(a.table),
+                a.choice + 1,
+                _cell(a.choices[a.choice]),
+                _iso(a.answered_at),
             ]
         )
     return out.getvalue()

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, func, select
 
-from ..report import ReportNote, notes_csv, themes_markdown
+from ..agenda import Agenda
+from ..report import ReportAnswer, ReportNote, answers_csv, notes_csv, themes_markdown
 from ..rooms import Event
 from .agenda import load_agenda
 from .answers import read_tally
-from .models import AgendaStepRow, LikeRow, NoteRow, RoomRow
+from .models import AgendaStepRow, AnswerRow, LikeRow, NoteRow, RoomRow
 from .rows import as_utc, utc_now
 
-ReportKind = Literal["notes.csv", "themes.md"]
+ReportKind = Literal["notes.csv", "themes.md", "answers.csv"]
 
 if TYPE_CHECKING:
     from .repo import Store
@@ -49,10 +50,36 @@ async def report_notes(store: Store, event_id: str) -> list[ReportNote]:
     return await store.bulk_read(read)
 
 
+async def report_answers(store: Store, agenda: Agenda) -> list[ReportAnswer]:
+    """Every answer to the agenda's questions, in agenda order, then as they were given."""
+    questions = {s.id: (i, s) for i, s in enumerate(agenda.steps) if s.choices}
+    if not questions:
+        return []
+
+    def read(c: Connection) -> list[tuple[str, str | None, int, Any]]:
+        rows = c.execute(
+            select(AnswerRow.step_id, RoomRow.name, AnswerRow.choice, AnswerRow.answered_at)
+            .outerjoin(RoomRow, RoomRow.id == AnswerRow.room_id)
+            .where(AnswerRow.step_id.in_(list(questions)))
+            .order_by(AnswerRow.answered_at, AnswerRow.participant_id)
+        )
+        return [(step, table, choice, at) for step, table, choice, at in rows]
+
+    rows = await store.bulk_read(read)
+    rows.sort(key=lambda r: questions[r[0]][0])  # stable: answering order kept within a step
+    return [
+        ReportAnswer(step.title, step.prompt, table or "", choice, step.choices, as_utc(at))
+        for step_id, table, choice, at in rows
+        for step in (questions[step_id][1],)
+    ]
+
+
 async def render_report(
     store: Store, event: Event, kind: ReportKind, themes: Mapping[str, Any] | None
 ) -> str:
     """One report file of the event, from its stored notes and the given themes."""
+    if kind == "answers.csv":
+        return answers_csv(await report_answers(store, await load_agenda(store, event.id)))
     notes = await report_notes(store, event.id)
     if kind == "notes.csv":
         return notes_csv(notes, themes)

@@ -8,6 +8,9 @@ Runs against the `live_server_fast` fixture, or a server at TABLEE_E2E_URL.
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,4 +111,15 @@ def test_everyone_answers_and_sees_the_result_when_the_step_ends(
     # A phone that opens after the close asks for the result itself.
     ben.reload()
     expect(ben.get_by_test_id("question-result")).to_contain_text("2 answers")
+
+    # The answers as a spreadsheet: one row each, with its table, never its author.
+    with console.expect_download() as download:
+        console.get_by_role("button", name="Answers (CSV)").click()
+    saved = Path(download.value.path()).read_text("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(saved)))
+    assert sorted((r[2], r[4]) for r in rows[1:]) == [
+        ("Table 1", "Very concerned"),
+        ("Table 2", "Very concerned"),
+    ]
+    assert "Ana" not in saved and "Ben" not in saved
     assert not errors, errors

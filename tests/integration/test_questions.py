@@ -5,6 +5,8 @@ under concurrency on SQLite and PostgreSQL, and the migration down and up."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import time
 from typing import Any
 
@@ -238,6 +240,30 @@ async def test_people_at_the_tables_answer_an_open_question_and_see_the_result_a
         assert lines[lines.index("### Vote") + 2] == "How concerned are you?"
         assert "| A little | 2 | 66.7% |" in lines and "3 answers." in lines
         assert "| Table 2 | 0 | 1 | 0 |" in lines
+        async with httpx.AsyncClient(base_url=url) as http:
+            answers = await http.get(
+                f"/api/events/{code}/report/answers.csv",
+                headers={"Authorization": f"Bearer {fac_session.token}"},
+            )
+            refused = [
+                await http.get(
+                    f"/api/events/{code}/report/answers.csv",
+                    headers={"Authorization": f"Bearer {who.client.session.token}"},
+                )
+                for who in (ana, screen)
+            ]
+        assert answers.status_code == 200
+        assert [r.status_code for r in refused] == [403, 403]
+        rows = list(csv.reader(io.StringIO(answers.text.removeprefix("\ufeff"))))
+        assert rows[0] == ["step", "question", "table", "choice_number", "choice", "answered_at"]
+        given = sorted((r[0], r[1], r[2], r[3], r[4]) for r in rows[1:])
+        assert given == [
+            ("Vote", "How concerned are you?", "Table 1", "1", "Very"),
+            ("Vote", "How concerned are you?", "Table 1", "2", "A little"),
+            ("Vote", "How concerned are you?", "Table 2", "2", "A little"),
+        ]
+        for name in ("Ana", "Ben", "Hana"):  # answers are secret
+            assert name not in answers.text
 
         # Closed, its choices may change: the answers given to the old ones go.
         changed_steps = await fac.request("agenda.set", {"steps": edited})

@@ -139,5 +139,10 @@ async def test_an_operator_prints_the_report_from_the_database(
         (ids[2], "", "unique idea"),
     ]
 
+    answers = tmp_path / "answers.csv"
+    assert await asyncio.to_thread(main, ["report", code, "--answers", "-o", str(answers)]) == 0
+    assert answers.read_text("utf-8").startswith("\ufeffstep,question,table,choice_number,")
+    assert len(answers.read_text("utf-8").splitlines()) == 1  # this agenda asks nothing
+
     assert await asyncio.to_thread(main, ["report", "NOSUCH"]) == 1
     assert "no event has the code 'NOSUCH'" in capsys.readouterr().err

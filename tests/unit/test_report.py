@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.report import (
+    ANSWER_COLUMNS,
     HIDDEN,
     NEW,
     NOTE_COLUMNS,
     THEMED,
     UNIQUE,
+    ReportAnswer,
     ReportNote,
+    answers_csv,
     notes_csv,
     themes_markdown,
 )
@@ -203,3 +206,18 @@ def test_only_the_top_of_a_long_list_is_read_out() -> None:
 def test_a_report_without_likes_has_no_supported_section() -> None:
     unliked = [_note(i, n.text, n.table) for i, n in enumerate(NOTES, 1)]
     assert "Most supported" not in themes_markdown("Town jury", unliked, PAYLOAD, ROOMS, T0)
+
+
+def test_every_answer_is_one_row_with_its_table_and_choice_and_no_author() -> None:
+    choices = ("Yes", "=No", "Undecided")
+    answers = [
+        ReportAnswer("Vote", "Build it?", "Table 2", 1, choices, T0),
+        ReportAnswer("Vote", "Build it?", "", 0, choices, T0 + timedelta(seconds=3)),
+        ReportAnswer("Vote", "Build it?", "Table 1", 3, choices, T0),  # out of range: skipped
+    ]
+    rows = list(csv.reader(io.StringIO(answers_csv(answers))))
+    assert tuple(rows[0]) == ANSWER_COLUMNS
+    assert rows[1:] == [
+        ["Vote", "Build it?", "Table 2", "2", "'=No", "2026-12-06T14:00:00Z"],
+        ["Vote", "Build it?", "", "1", "Yes", "2026-12-06T14:00:03Z"],
+    ]

@@ -138,7 +138,7 @@ export function getTemplates() {
 }
 
 /**
- * Save one of the event's report files (`themes.md`, `notes.csv`), which only its staff
+ * Save one of the event's report files (`themes.md`, `notes.csv`, `answers.csv`), which only its staff
  * may read: fetched with the token, then handed to the browser as a download.
  * @param {string} code
  * @param {string} token

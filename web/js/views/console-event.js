@@ -45,6 +45,9 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
   state.subscribe(() => { if (state.agenda.current.step !== filteredStep) refilter(); });
   const question = mountConsoleQuestion(byId("question"), { socket, state,
     roomName: (id) => rooms().find((r) => r.id === id)?.name ?? "a table" });
+  state.subscribe(() => {
+    byId("answers-report").hidden = !state.agenda.steps.some((s) => s.choices?.length);
+  });
 
   socket.keep("event.watch", {}, (ack) => state.setAgenda(ack.payload.agenda));
   socket.keep("console.watch", {}, (ack) => {
