@@ -102,7 +102,9 @@ export function mountRunPanel(roots, { socket, state, notify, rooms, code }) {
         window.open(url, "_blank", "noopener");
       }).catch((err) => notify(`No screen: ${err.message}`));
     } });
-  roots.screen.replaceChildren(open, h("p", { class: "small" }, link));
+  const cards = h("a", { class: "small", href: `/cards.html#code=${encodeURIComponent(code)}`,
+    target: "_blank", rel: "noopener", text: "Print table cards (QR codes for the hall)" });
+  roots.screen.replaceChildren(open, h("p", { class: "small" }, link), h("p", {}, cards));
 
   state.subscribe(() => {
     renderHelp();
