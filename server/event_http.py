@@ -25,7 +25,7 @@ from .languages import check_language
 from .protocol import ErrorCode, ProtocolError
 from .qr import qr_svg
 from .report import CSV_BOM
-from .rooms import Event, Participant, check_can_watch_themes, check_staff
+from .rooms import STAFF_ROLES, Event, Participant, check_can_watch_themes, check_staff
 from .store.report import render_report
 from .templates import TemplateError, load_templates
 
@@ -127,8 +127,12 @@ async def report_answers_csv(request: Request) -> Response:
 
 
 async def report_markdown(request: Request) -> Response:
-    ctx, event = await _staff_event(request)
-    body = await render_report(ctx.store, event, "themes.md", await ctx.latest_themes(event.id))
+    ctx, event, actor = await _bearer(request)
+    check_can_watch_themes(actor)
+    themes = await ctx.latest_themes(event.id)
+    # An open question's counts are the facilitators' alone, as over the WebSocket.
+    open_counts = actor.role in STAFF_ROLES
+    body = await render_report(ctx.store, event, "themes.md", themes, open_counts)
     return _download(body, "text/markdown", f"tablee-{event.join_code}-themes.md")
 
 

@@ -150,11 +150,12 @@ def themes_markdown(
     room_names: Mapping[str, str],
     made_at: datetime,
     questions: Sequence[tuple[Step, Tally]] = (),
+    open_counts: bool = True,
 ) -> str:
     """The themes as a facilitator reports them: each visible theme with its size, the
     tables that raised it, its keywords and most representative notes; the most supported
-    notes and the questions' results; then every unique idea, most distinct first; then the
-    hidden themes, by name."""
+    notes and the questions' results (an open question's counts only with `open_counts`);
+    then every unique idea, most distinct first; then the hidden themes, by name."""
     lines = [f"# {_md(title)}: themes", ""]
     tables = len({n.table for n in notes})
     lines.append(
@@ -164,7 +165,7 @@ def themes_markdown(
     if payload is None:
         lines += ["", "No themes have been made for this event yet."]
         lines += _most_supported(notes, {})
-        lines += _questions(questions, room_names)
+        lines += _questions(questions, room_names, open_counts)
         lines.append("")
         return "\n".join(lines)
     placed = membership(payload)
@@ -220,7 +221,7 @@ def themes_markdown(
                 lines.append(">")
             lines.pop()
     lines += _most_supported(notes, placements(payload))
-    lines += _questions(questions, room_names)
+    lines += _questions(questions, room_names, open_counts)
     if unique:
         lines += ["", f"## Unique ideas ({len(unique):,})", ""]
         for note in unique:
@@ -264,8 +265,13 @@ def _row(cells: Sequence[object]) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
-def _questions(questions: Sequence[tuple[Step, Tally]], room_names: Mapping[str, str]) -> list[str]:
-    """Each question's answers, overall and by table: what the tables are compared on."""
+def _questions(
+    questions: Sequence[tuple[Step, Tally]],
+    room_names: Mapping[str, str],
+    open_counts: bool = True,
+) -> list[str]:
+    """Each question's answers, overall and by table: what the tables are compared on. An
+    open question's counts only with `open_counts`, as `answers.tally` shows them."""
     if not questions:
         return []
     lines = ["", "## Questions"]
@@ -273,6 +279,10 @@ def _questions(questions: Sequence[tuple[Step, Tally]], room_names: Mapping[str,
         lines += ["", f"### {_md(step.title)}", ""]
         if step.prompt:
             lines += [_md(step.prompt), ""]
+        if counted.open and not open_counts:
+            so_far = _count(counted.answered, "answer", "answers")
+            lines.append(f"Still open: {so_far} so far; the result is given when it closes.")
+            continue
         lines += [_row(("choice", "answers", "share")), _row(("---", "---:", "---:"))]
         for choice, count in zip(counted.choices, counted.counts, strict=True):
             lines.append(_row((_md(choice), count, _share(count, counted.answered))))

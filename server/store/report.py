@@ -75,9 +75,14 @@ async def report_answers(store: Store, agenda: Agenda) -> list[ReportAnswer]:
 
 
 async def render_report(
-    store: Store, event: Event, kind: ReportKind, themes: Mapping[str, Any] | None
+    store: Store,
+    event: Event,
+    kind: ReportKind,
+    themes: Mapping[str, Any] | None,
+    open_counts: bool = True,
 ) -> str:
-    """One report file of the event, from its stored notes and the given themes."""
+    """One report file of the event, from its stored notes and the given themes; an open
+    question's counts only with `open_counts` (for facilitators)."""
     if kind == "answers.csv":
         return answers_csv(await report_answers(store, await load_agenda(store, event.id)))
     notes = await report_notes(store, event.id)
@@ -86,4 +91,4 @@ async def render_report(
     rooms = {room.id: room.name for room in await store.rooms(event.id)}
     agenda = await load_agenda(store, event.id)
     questions = [(s, await read_tally(store, agenda, s)) for s in agenda.steps if s.choices]
-    return themes_markdown(event.title, notes, themes, rooms, utc_now(), questions)
+    return themes_markdown(event.title, notes, themes, rooms, utc_now(), questions, open_counts)

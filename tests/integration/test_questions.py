@@ -188,6 +188,26 @@ async def test_people_at_the_tables_answer_an_open_question_and_see_the_result_a
             assert hidden["counts"] is None and hidden["rooms"] is None
             assert (hidden["answered"], hidden["eligible"], hidden["open"]) == (3, 3, True)
         assert (await _tally(fac, vote))["counts"] == [0, 2, 1]
+        # Nor does the report over HTTP give a plenary screen's token the counts.
+        async with httpx.AsyncClient(base_url=url) as http:
+            reports = {
+                who: (
+                    await http.get(
+                        f"/api/events/{code}/report/themes.md",
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                ).text.splitlines()
+                for who, token in (
+                    ("screen", screen.client.session.token),
+                    ("facilitator", fac_session.token),
+                )
+            }
+        assert (
+            "Still open: 3 answers so far; the result is given when it closes."
+            in (reports["screen"])
+        )
+        assert "| A little | 2 | 66.7% |" not in reports["screen"]
+        assert "| A little | 2 | 66.7% |" in reports["facilitator"]
 
         # Its choices cannot change while it is open.
         edited = [steps[0] | {"id": talk}, steps[1] | {"id": vote, "choices": ["Yes", "No"]}]

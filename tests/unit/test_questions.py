@@ -375,3 +375,14 @@ def test_a_report_without_questions_has_no_questions_section() -> None:
     still = themes_markdown("Jury", [], None, ROOMS, MADE, [(ASK, open_)])
     assert "1 answer (still open)." in still.splitlines()
     assert "| Not at all | 1 | 100.0% |" in still.splitlines()
+
+
+def test_an_open_questions_counts_stay_out_of_a_report_for_anyone_but_facilitators() -> None:
+    open_ = tally(ASK, [Answer("r1", 2), Answer("r2", 0)], list(ROOMS), eligible=3, open_=True)
+    shown = themes_markdown("Jury", [], None, ROOMS, MADE, [(ASK, open_)], open_counts=False)
+    lines = shown.splitlines()
+    assert "Still open: 2 answers so far; the result is given when it closes." in lines
+    assert "| choice | answers | share |" not in lines and "By table:" not in lines
+    closed = tally(ASK, [Answer("r1", 2)], list(ROOMS), eligible=3, open_=False)
+    after = themes_markdown("Jury", [], None, ROOMS, MADE, [(ASK, closed)], open_counts=False)
+    assert "| Not at all | 1 | 100.0% |" in after.splitlines()
