@@ -35,13 +35,9 @@ async def publish_current_tally(ctx: AppContext, event_id: str) -> None:
 async def answer_set(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
     assert isinstance(p, event_messages.AnswerSet)
-    me = conn.participant
-    await set_answer(ctx.store, me, p.step, p.choice)
+    agenda, step = await set_answer(ctx.store, conn.participant, p.step, p.choice)
     conn.offer(protocol.ack_frame(msg.ref, {"step": p.step, "choice": p.choice}))
-    agenda = await load_agenda(ctx.store, me.event_id)
-    step = agenda.step(p.step)
-    if step is not None:  # taken off the agenda since, once its question had closed
-        await publish_tally(ctx, agenda, step, everyone=False)
+    await publish_tally(ctx, agenda, step, everyone=False)
 
 
 async def answers_tally(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:

@@ -36,10 +36,8 @@ STEP_KEYS = frozenset(
 )
 TRANSLATION_KEYS = frozenset({"title", "prompt", "choices"})
 
-# language -> (title, prompt) of one step
-Words = dict[str, tuple[str, str]]
-# language -> a question step's choices, in the order of the English ones
-Choices = dict[str, tuple[str, ...]]
+# language -> one step as it reads in that language (title, prompt, a question's choices)
+Translations = dict[str, Step]
 
 
 class TemplateError(ValueError):
@@ -54,10 +52,8 @@ class Template:
     suggested_tables: int
     suggested_capacity: int
     steps: tuple[Step, ...]  # ids are placeholders until `instantiate`
-    # Per step, its title and prompt in the languages the template has them in.
-    translations: tuple[Words, ...] = ()
-    # Per step, a question's choices in the languages the template has them in.
-    translated_choices: tuple[Choices, ...] = ()
+    # Per step, the step in each language the template has it in.
+    translations: tuple[Translations, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -85,17 +81,10 @@ class Template:
         where the template has it (its phones show them), in English otherwise."""
         out = []
         for i, step in enumerate(self.steps):
-            words = self.translations[i].get(language) if i < len(self.translations) else None
-            if words is not None:
-                step = replace(step, title=words[0], prompt=words[1])
-            choices = self._choices(i).get(language)
-            if choices is not None:
-                step = replace(step, choices=choices)
+            if i < len(self.translations):
+                step = self.translations[i].get(language, step)
             out.append(replace(step, id=new_id()))
         return out
-
-    def _choices(self, i: int) -> Choices:
-        return self.translated_choices[i] if i < len(self.translated_choices) else {}
 
 
 def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
@@ -111,9 +100,8 @@ def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
     if len(raw_steps) > MAX_STEPS:
         raise fail(f"has more than {MAX_STEPS} steps")
     steps = [_step(i, raw, fail) for i, raw in enumerate(raw_steps, start=1)]
-    translations = tuple(_words(i, raw, fail) for i, raw in enumerate(raw_steps, start=1))
-    translated_choices = tuple(
-        _translated_choices(i, raw, step, fail)
+    translations = tuple(
+        _translations(i, raw, step, fail)
         for i, (raw, step) in enumerate(zip(raw_steps, steps, strict=True), start=1)
     )
     return Template(
@@ -124,7 +112,6 @@ def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
         suggested_capacity=int(doc.get("suggested_capacity", 8)),
         steps=tuple(steps),
         translations=translations,
-        translated_choices=translated_choices,
     )
 
 
@@ -173,26 +160,13 @@ def _choices(where: str, raw: object, fail: Callable[[str], TemplateError]) -> t
         raise fail(f"{where}: {exc}") from None
 
 
-def _translated_choices(
+def _translations(
     i: int, raw: Mapping[str, Any], step: Step, fail: Callable[[str], TemplateError]
-) -> Choices:
-    """A question's choices in `[steps.fr]`-style tables: as many as the English ones, since
-    answers are counted by their place in the list, whatever the language they were read in."""
-    out: Choices = {}
-    for code in TRANSLATED:
-        table = raw.get(code)
-        if not isinstance(table, dict) or "choices" not in table:
-            continue
-        choices = _choices(f"step {i}: {code}", table["choices"], fail)
-        if len(choices) != len(step.choices):
-            raise fail(f"step {i}: {code} must have as many choices as the step has")
-        out[code] = choices
-    return out
-
-
-def _words(i: int, raw: Mapping[str, Any], fail: Callable[[str], TemplateError]) -> Words:
-    """A step's `[steps.fr]`-style tables: a title, and a prompt if the step has one."""
-    words: Words = {}
+) -> Translations:
+    """A step's `[steps.fr]`-style tables: a title, a prompt if the step has one, and a
+    question's choices, as many as the English ones since answers are counted by their place
+    in the list, whatever the language they were read in."""
+    out: Translations = {}
     for code in TRANSLATED:
         table = raw.get(code)
         if table is None:
@@ -205,10 +179,15 @@ def _words(i: int, raw: Mapping[str, Any], fail: Callable[[str], TemplateError])
         title, prompt = table.get("title"), table.get("prompt", "")
         if not isinstance(title, str) or not title.strip() or not isinstance(prompt, str):
             raise fail(f"step {i}: {code} needs a title (and its prompt as text)")
-        if bool(prompt.strip()) != bool(str(raw.get("prompt", "")).strip()):
+        if bool(prompt.strip()) != bool(step.prompt):
             raise fail(f"step {i}: {code} must have a prompt exactly when the step has one")
-        words[code] = (title.strip(), prompt.strip())
-    return words
+        choices = step.choices
+        if "choices" in table:
+            choices = _choices(f"step {i}: {code}", table["choices"], fail)
+            if len(choices) != len(step.choices):
+                raise fail(f"step {i}: {code} must have as many choices as the step has")
+        out[code] = replace(step, title=title.strip(), prompt=prompt.strip(), choices=choices)
+    return out
 
 
 def load_templates(directory: Path = TEMPLATES_DIR) -> dict[str, Template]:

@@ -116,9 +116,12 @@ async def set_like(
         if (actor.id in likes) == liked:
             seq, epoch = await room_head(s, room.id)
             return Liked(Committed(seq, epoch, None, note), await _left(s, actor, budget))
+        left: int | None = None
         if liked:
             if counted is not None:
-                check_vote_left(actor, budget.votes, await _used(s, actor.id, counted))
+                used = await _used(s, actor.id, counted)
+                check_vote_left(actor, budget.votes, used)
+                left = votes_left(actor, budget.votes, used + 1)  # with this one
             s.add(
                 LikeRow(
                     note_id=note_id,
@@ -133,10 +136,12 @@ async def set_like(
                     LikeRow.note_id == note_id, LikeRow.participant_id == actor.id
                 )
             )
+            # Counted again: the like taken back may have been given in another step.
+            left = await _left(s, actor, budget)
         await s.flush()
         likes = await likes_of(s, note_id)
         seq, epoch = await bump_seq(s, room.id)
         frame = await store.record_diff(
             s, room.id, seq, epoch, "note.likes", {"id": note_id, "likes": list(likes)}
         )
-        return Liked(Committed(seq, epoch, frame, None), await _left(s, actor, budget))
+        return Liked(Committed(seq, epoch, frame, None), left)

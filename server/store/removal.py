@@ -15,7 +15,7 @@ from ..facilitation import check_removable
 from ..rooms import Participant
 from .models import AnswerRow, NoteRow, ParticipantRow, RoomRow
 from .repo import Store
-from .rows import bump_seq, participant_of, utc_now
+from .rows import participant_of, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +48,8 @@ async def remove_participant(
         # person at once get one removal and one `conflict`.
         check_removable(actor, participant_of(row) if row is not None else None)
         assert row is not None
-        now = utc_now()
         from_room = row.room_id
-        row.removed_at = now
+        row.removed_at = utc_now()
         row.room_id = None
         # Someone taken out for disrupting must not weigh on any question's result.
         await s.execute(delete(AnswerRow).where(AnswerRow.participant_id == row.id))
@@ -66,10 +65,7 @@ async def remove_participant(
                 .order_by(NoteRow.room_id, NoteRow.seq)
             )
             for note in list(notes):
-                note.deleted_at = now
-                seq, epoch = await bump_seq(s, note.room_id)
-                frame = await store.record_diff(
-                    s, note.room_id, seq, epoch, "note.deleted", {"id": note.id}
-                )
-                deleted.append(RoomDiff(note.room_id, seq, epoch, frame))
+                done = await store.tombstone(s, note)
+                assert done.frame is not None
+                deleted.append(RoomDiff(note.room_id, done.seq, done.epoch, done.frame))
         return Removal(participant_of(row), from_room, deleted)

@@ -405,10 +405,15 @@ class Store:
             if row.deleted_at is not None:
                 seq, epoch = await room_head(s, room.id)
                 return Committed(seq, epoch, None, None)  # deleting twice is not an error
-            row.deleted_at = utc_now()
-            seq, epoch = await bump_seq(s, room.id)
-            frame = await self.record_diff(s, room.id, seq, epoch, "note.deleted", {"id": note_id})
-            return Committed(seq, epoch, frame, None)
+            return await self.tombstone(s, row)
+
+    async def tombstone(self, s: AsyncSession, row: NoteRow) -> Committed:
+        """Mark a live note deleted in `s`, with its room's `note.deleted` diff stored under
+        the room's next seq; its `frame` is that diff."""
+        row.deleted_at = utc_now()
+        seq, epoch = await bump_seq(s, row.room_id)
+        frame = await self.record_diff(s, row.room_id, seq, epoch, "note.deleted", {"id": row.id})
+        return Committed(seq, epoch, frame, None)
 
     async def record_diff(
         self,

@@ -236,7 +236,7 @@ def test_every_shipped_step_speaks_the_participants_languages() -> None:
             made = template.instantiate(lambda: "x", code)
             for step, shown, words in zip(template.steps, made, template.translations, strict=True):
                 assert code in words, f"{name}: {step.title!r} has no {code}"
-                assert (shown.title, shown.prompt) == words[code]
+                assert (shown.title, shown.prompt) == (words[code].title, words[code].prompt)
                 assert bool(shown.prompt) == bool(step.prompt)
                 assert (shown.mode, shown.duration, shown.votes) == (
                     step.mode,

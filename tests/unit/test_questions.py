@@ -282,7 +282,9 @@ def test_every_shipped_question_has_its_choices_in_every_language() -> None:
     for name, template in load_templates().items():
         for i, step in enumerate(template.steps):
             if step.choices:
-                assert set(template.translated_choices[i]) == {"fr", "de"}, (name, step.title)
+                for code in ("fr", "de"):
+                    shown = template.translations[i][code].choices
+                    assert shown != step.choices, (name, step.title, code)
 
 
 @pytest.mark.parametrize(
