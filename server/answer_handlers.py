@@ -1,7 +1,11 @@
 """Messages of question steps: answering, and reading the tally; and who hears the counts.
 
-The consoles hear every change of the open question's tally; everyone hears the result once
-it closes (see `answers.closed_question`), in one frame after the `agenda.state` that closed it.
+The consoles hear the open question's tally as it changes, at most a few times a second: when
+300 people answer within a minute, each answer re-counting and re-sending the whole tally to
+every console would cost a read and a frame per console per answer. Everyone hears the
+result once it closes (see `answers.closed_question`), in one frame after the `agenda.state`
+that closed it. Each tally carries the agenda version it was counted under, so a console
+keeps the newest whatever order frames from several processes arrive in.
 """
 
 from __future__ import annotations
@@ -14,6 +18,11 @@ from .hub import Connection, event_channel, staff_channel
 from .protocol import ClientMessage
 from .store.agenda import load_agenda
 from .store.answers import read_tally, set_answer
+
+# A console hears the first answer of a quiet spell this long after it, and a steady stream of
+# answers at least this often.
+TALLY_QUIET_SECONDS = 0.2
+TALLY_MAX_WAIT_SECONDS = 0.5
 
 
 async def publish_tally(ctx: AppContext, agenda: Agenda, step: Step, *, everyone: bool) -> None:
@@ -32,12 +41,26 @@ async def publish_current_tally(ctx: AppContext, event_id: str) -> None:
         await publish_tally(ctx, agenda, step, everyone=False)
 
 
+def answers_changed(ctx: AppContext, event_id: str) -> None:
+    """Someone answered, changed or withdrew an answer, or left: recount for the consoles soon."""
+    if ctx.tally_pushes is None:
+        from nlp.debounce import Debouncer
+
+        async def push(key: str) -> None:
+            await publish_current_tally(ctx, key)
+
+        ctx.tally_pushes = Debouncer(
+            push, quiet=TALLY_QUIET_SECONDS, max_wait=TALLY_MAX_WAIT_SECONDS
+        )
+    ctx.tally_pushes.touch(event_id)
+
+
 async def answer_set(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
     p = msg.payload
     assert isinstance(p, event_messages.AnswerSet)
-    agenda, step = await set_answer(ctx.store, conn.participant, p.step, p.choice)
+    await set_answer(ctx.store, conn.participant, p.step, p.choice)
     conn.offer(protocol.ack_frame(msg.ref, {"step": p.step, "choice": p.choice}))
-    await publish_tally(ctx, agenda, step, everyone=False)
+    answers_changed(ctx, conn.participant.event_id)
 
 
 async def answers_tally(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:

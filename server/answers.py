@@ -31,6 +31,9 @@ class Tally:
     eligible: int  # people sitting at a table now
     rooms: tuple[tuple[str, tuple[int, ...]], ...]  # (room id, counts), tables answered at
     open: bool
+    # The agenda version this was counted under: a tally read before a close can arrive after
+    # the result (another process, another channel), and must not reopen the question.
+    agenda_version: int = 0
 
     def to_wire(self, full: bool = True) -> dict[str, Any]:
         """The tally as sent; without `full`, only how many answered."""
@@ -42,6 +45,7 @@ class Tally:
             "eligible": self.eligible,
             "rooms": [{"room": r, "counts": list(c)} for r, c in self.rooms] if full else None,
             "open": self.open,
+            "agenda_version": self.agenda_version,
         }
 
 
@@ -51,6 +55,7 @@ def tally(
     room_order: Sequence[str],
     eligible: int,
     open_: bool,
+    agenda_version: int = 0,
 ) -> Tally:
     """Count `answers` to `step`'s question per choice, and per table in `room_order`."""
     width = len(step.choices)
@@ -65,7 +70,9 @@ def tally(
         if a.room_id is not None:
             by_room.setdefault(a.room_id, [0] * width)[a.choice] += 1
     rooms = tuple((r, tuple(by_room[r])) for r in room_order if r in by_room)
-    return Tally(step.id, step.choices, tuple(counts), answered, eligible, rooms, open_)
+    return Tally(
+        step.id, step.choices, tuple(counts), answered, eligible, rooms, open_, agenda_version
+    )
 
 
 def sees_counts(viewer: Participant, tally_: Tally) -> bool:

@@ -49,6 +49,8 @@ class AppContext:
     # Rooms never change event; caching them spares a read per message.
     _rooms: dict[str, Room] = field(default_factory=dict)
     _seat_counts: Debouncer | None = None
+    # Recounts of the open question for the consoles (`answer_handlers.answers_changed`).
+    tally_pushes: Debouncer | None = None
     # event id -> (read at, the room list as sent in `hello`)
     _room_lists: dict[str, tuple[float, list[dict[str, Any]]]] = field(default_factory=dict)
 
@@ -95,6 +97,8 @@ class AppContext:
     async def close(self) -> None:
         if self._seat_counts is not None:
             await self._seat_counts.close()
+        if self.tally_pushes is not None:
+            await self.tally_pushes.close()
 
     async def latest_themes_text(self, event_id: str) -> str | None:
         """The event's latest themes as JSON text: the in-process worker's, which may not be

@@ -9,7 +9,7 @@ through the event's public link makes a new participant: the link is public by d
 from __future__ import annotations
 
 from . import event_messages, protocol
-from .answer_handlers import publish_current_tally
+from .answer_handlers import answers_changed
 from .context import AppContext
 from .event_fanout import person_channel
 from .hub import Connection, room_channel, staff_channel
@@ -57,4 +57,4 @@ async def people_remove(ctx: AppContext, conn: Connection, msg: ClientMessage) -
     if done.from_room is not None:
         ctx.seats_changed(me.event_id)
     # Their answers are gone, and they no longer count among those who may answer.
-    await publish_current_tally(ctx, me.event_id)
+    answers_changed(ctx, me.event_id)

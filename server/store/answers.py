@@ -43,23 +43,20 @@ async def _held_person(s: AsyncSession, participant_id: str) -> Participant:
     return participant_of(row)
 
 
-async def set_answer(
-    store: Store, actor: Participant, step_id: str, choice: int | None
-) -> tuple[Agenda, Step]:
-    """Record `actor`'s answer to the open question `step_id` (None withdraws it); the
-    agenda it was checked against, and the question."""
+async def set_answer(store: Store, actor: Participant, step_id: str, choice: int | None) -> None:
+    """Record `actor`'s answer to the open question `step_id` (None withdraws it)."""
     async with store.write() as s:
         me = await _held_person(s, actor.id)  # their seat now, not when the socket opened
         check_can_answer(me)
         agenda = await held_agenda(s, me.event_id)
-        step = check_answer(agenda, step_id, choice)
+        check_answer(agenda, step_id, choice)
         if choice is None:
             await s.execute(
                 delete(AnswerRow).where(
                     AnswerRow.step_id == step_id, AnswerRow.participant_id == me.id
                 )
             )
-            return agenda, step
+            return
         values = {
             "step_id": step_id,
             "participant_id": me.id,
@@ -76,7 +73,6 @@ async def set_answer(
                 set_={k: stmt.excluded[k] for k in ("room_id", "choice", "answered_at")},
             )
         )
-        return agenda, step
 
 
 async def answer_of(store: Store, participant_id: str, step_id: str) -> int | None:
@@ -116,4 +112,4 @@ async def read_tally(store: Store, agenda: Agenda, step: Step) -> Tally:
         )
         order = list(rooms)
         eligible = await _eligible(s, agenda.event_id)
-    return tally(step, answers, order, eligible, agenda.question_open(step.id))
+    return tally(step, answers, order, eligible, agenda.question_open(step.id), agenda.version)

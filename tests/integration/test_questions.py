@@ -90,9 +90,9 @@ def _results(who: Attendee, step: str) -> list[dict[str, Any]]:
 
 
 async def _event(
-    server: LiveServer, steps: list[dict[str, Any]]
+    server: LiveServer, steps: list[dict[str, Any]], rooms: int = 2
 ) -> tuple[Session, list[str], list[str]]:
-    fac_session = await create_event(server.url, "Assembly", rooms=2)
+    fac_session = await create_event(server.url, "Assembly", rooms=rooms)
     fac = await Attendee.open(server.ws_url, fac_session, join_room=False)
     try:
         reply = await fac.request("agenda.set", {"steps": steps})
@@ -141,6 +141,7 @@ async def test_people_at_the_tables_answer_an_open_question_and_see_the_result_a
         assert _code(await _answer(ana, vote, 0)) == "closed"
         started = await fac.request("step.start", {"step": vote})
         assert started["payload"]["agenda"]["current"]["step"] == vote
+        version = started["payload"]["agenda"]["version"]
 
         # Who may answer what.
         assert _code(await _answer(fac, vote, 0)) == "forbidden"
@@ -167,6 +168,7 @@ async def test_people_at_the_tables_answer_an_open_question_and_see_the_result_a
             "eligible": 3,
             "rooms": [{"room": t1, "counts": [1, 0, 0]}],
             "open": True,
+            "agenda_version": version,
         }
         assert (await _answer(ana, vote, 2))["payload"] == {"step": vote, "choice": 2}
         changed = await fac.until("answers.updated", WAIT)
@@ -244,6 +246,7 @@ async def test_people_at_the_tables_answer_an_open_question_and_see_the_result_a
                     {"room": t2, "counts": [0, 1, 0]},
                 ],
                 "open": False,
+                "agenda_version": ended["payload"]["agenda"]["version"],
             }
         assert _code(await _answer(ben, vote, 0)) == "closed"
         shown = await _tally(ana, vote)
@@ -297,6 +300,44 @@ async def test_people_at_the_tables_answer_an_open_question_and_see_the_result_a
         assert await _watched_answer(ana) is None
     finally:
         await asyncio.gather(*(p.close() for p in people), return_exceptions=True)
+
+
+async def test_a_crowd_answering_at_once_gives_the_console_a_few_recounts_not_one_each(
+    live_server_fast: LiveServer,
+) -> None:
+    """A whole assembly answers within seconds: the console hears the tally as it grows, a
+    few times a second at most, and the last one counts everybody."""
+    url, ws = live_server_fast.url, live_server_fast.ws_url
+    fac_session, rooms, (vote,) = await _event(
+        live_server_fast, [{"title": "Vote", "prompt": "Concerned?", "choices": CHOICES}], 4
+    )
+    code = fac_session.event["join_code"]
+    fac = await Attendee.open(ws, fac_session, join_room=False)
+    crowd = [
+        await Attendee.open(ws, await seat(url, code, f"P{i}", rooms[i % 4]), join_room=False)
+        for i in range(24)
+    ]
+    try:
+        assert (await fac.request("console.watch", {}))["type"] == "ack"
+        started = await fac.request("step.start", {"step": vote})
+        version = started["payload"]["agenda"]["version"]
+        await fac.drain()
+        before = len(fac.frames)
+        replies = await asyncio.gather(
+            *(_answer(who, vote, i % 3) for i, who in enumerate(crowd))
+        )
+        assert all(r["type"] == "ack" for r in replies), replies
+        last = await _updated(fac, len(crowd))
+        assert last["counts"] == [8, 8, 8] and last["agenda_version"] == version
+        await asyncio.sleep(1.0)  # anything still on its way
+        await fac.drain()
+        pushed = [f["payload"] for f in fac.frames[before:] if f["type"] == "answers.updated"]
+        print(f"24 answers at once: the console got {len(pushed)} recounts")
+        assert 1 <= len(pushed) <= len(crowd) // 2, [p["answered"] for p in pushed]
+        answered = [p["answered"] for p in pushed]
+        assert answered == sorted(answered) and answered[-1] == len(crowd)
+    finally:
+        await asyncio.gather(fac.close(), *(who.close() for who in crowd))
 
 
 async def test_another_steps_start_and_the_timer_close_a_question_and_a_rerun_keeps_it(
@@ -426,7 +467,8 @@ async def test_answers_on_two_processes_count_together_and_both_hear_the_result(
         await fac.request("step.end", {})
         for who in (ana, ben, cem_tabs[0], cem_tabs[1]):
             _, result = await _closing(who, vote)
-            assert result == final | {"open": False}
+            assert result["agenda_version"] > final["agenda_version"]
+            assert result == final | {"open": False, "agenda_version": result["agenda_version"]}
     finally:
         await asyncio.gather(*(p.close() for p in people), return_exceptions=True)
 

@@ -207,7 +207,9 @@ def test_the_tally_counts_each_choice_and_each_table_in_room_order() -> None:
         Answer(None, 1),  # their table was deleted since: counted, at no table
         Answer("r2", 2),
     ]
-    counted = tally(ASK, answers, ["r1", "r2", "r9", "r3"], eligible=9, open_=False)
+    counted = tally(
+        ASK, answers, ["r1", "r2", "r9", "r3"], eligible=9, open_=False, agenda_version=7
+    )
     assert counted.counts == (2, 2, 2) and counted.answered == 6
     assert counted.to_wire() == {
         "step": "q",
@@ -221,6 +223,7 @@ def test_the_tally_counts_each_choice_and_each_table_in_room_order() -> None:
             {"room": "r3", "counts": [0, 1, 0]},
         ],
         "open": False,
+        "agenda_version": 7,
     }
     empty = tally(ASK, [], ["r1"], eligible=4, open_=True)
     assert empty.to_wire()["counts"] == [0, 0, 0] and empty.to_wire()["rooms"] == []
@@ -240,6 +243,7 @@ def test_while_open_only_facilitators_see_the_counts() -> None:
         "eligible": 3,
         "rooms": None,
         "open": True,
+        "agenda_version": 0,
     }
     closed = tally(ASK, [Answer("r1", 0)], ["r1"], eligible=3, open_=False)
     assert all(sees_counts(person(role), closed) for role in ("participant", "observer"))
