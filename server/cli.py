@@ -131,7 +131,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     settings = load_settings()
-    body = asyncio.run(_report_text(settings, args.code, args.kind))
+    body = asyncio.run(_report_text(settings, args.code, args.kind, args.language))
     if body is None:
         print(f"tablee: no event has the code {args.code!r} in this database", file=sys.stderr)
         return 1
@@ -146,7 +146,9 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _report_text(settings: Settings, code: str, kind: ReportKind) -> str | None:
+async def _report_text(
+    settings: Settings, code: str, kind: ReportKind, language: str | None = None
+) -> str | None:
     from .rooms import normalise_join_code
     from .store import Store
     from .store.report import render_report
@@ -157,7 +159,8 @@ async def _report_text(settings: Settings, code: str, kind: ReportKind) -> str |
         if found is None:
             return None
         event = found[0]
-        return await render_report(store, event, kind, await store.themes.latest(event.id))
+        themes = await store.themes.latest(event.id)
+        return await render_report(store, event, kind, themes, language=language)
     finally:
         await store.close()
 
@@ -222,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const="answers.csv",
         help="every answer to the agenda's questions, with its table and choice, as CSV",
+    )
+    report.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="the Markdown report's language (default: the event's)",
     )
     report.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
     report.set_defaults(func=_report)

@@ -132,7 +132,10 @@ async def report_markdown(request: Request) -> Response:
     themes = await ctx.latest_themes(event.id)
     # An open question's counts are the facilitators' alone, as over the WebSocket.
     open_counts = actor.role in STAFF_ROLES
-    body = await render_report(ctx.store, event, "themes.md", themes, open_counts)
+    # `?lang=` for a facilitator who reports in another language than the participants read.
+    asked = request.query_params.get("lang")
+    language = check_language(asked) if asked else event.language
+    body = await render_report(ctx.store, event, "themes.md", themes, open_counts, language)
     return _download(body, "text/markdown", f"tablee-{event.join_code}-themes.md")
 
 

@@ -20,6 +20,7 @@ from nlp.theme_diff import membership
 
 from .agenda import Step
 from .answers import Tally
+from .report_words import Words
 
 NOTE_COLUMNS = (
     "note_id",
@@ -36,6 +37,7 @@ ANSWER_COLUMNS = ("step", "question", "table", "choice_number", "choice", "answe
 THEMED, HIDDEN, UNIQUE, NEW = "themed", "hidden theme", "unique idea", "not yet themed"
 # Put before a CSV file's text: it tells spreadsheets the file is UTF-8 (accents, any script).
 CSV_BOM = "\ufeff"
+ENGLISH = Words()
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
@@ -139,10 +141,6 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
-
-
 def themes_markdown(
     title: str,
     notes: Sequence[ReportNote],
@@ -151,21 +149,26 @@ def themes_markdown(
     made_at: datetime,
     questions: Sequence[tuple[Step, Tally]] = (),
     open_counts: bool = True,
+    words: Words = ENGLISH,
 ) -> str:
-    """The themes as a facilitator reports them: each visible theme with its size, the
-    tables that raised it, its keywords and most representative notes; the most supported
-    notes and the questions' results (an open question's counts only with `open_counts`);
-    then every unique idea, most distinct first; then the hidden themes, by name."""
-    lines = [f"# {_md(title)}: themes", ""]
+    """The themes as a facilitator reports them, in `words`' language: each visible theme
+    with its size, the tables that raised it, its keywords and most representative notes; the
+    most supported notes and the questions' results (an open question's counts only with
+    `open_counts`); then every unique idea, most distinct first; then the hidden themes."""
+    lines = [f"# {words('heading', title=_md(title))}", ""]
     tables = len({n.table for n in notes})
     lines.append(
-        f"{_count(len(notes), 'note', 'notes')} from {_count(tables, 'table', 'tables')}, "
-        f"report made {_iso(made_at)}."
+        words(
+            "made",
+            notes=words("notes", len(notes)),
+            tables=words("from_tables", tables),
+            at=_iso(made_at),
+        )
     )
     if payload is None:
-        lines += ["", "No themes have been made for this event yet."]
-        lines += _most_supported(notes, {})
-        lines += _questions(questions, room_names, open_counts)
+        lines += ["", words("no_themes")]
+        lines += _most_supported(notes, {}, words)
+        lines += _questions(questions, room_names, open_counts, words)
         lines.append("")
         return "\n".join(lines)
     placed = membership(payload)
@@ -174,15 +177,13 @@ def themes_markdown(
     hidden = [t for t in payload.get("themes", []) if t.get("hidden")]
     unique = payload.get("unthemed", [])
     lines.append(
-        f"Themes as of version {payload.get('version')}: "
-        f"{_count(len(themes), 'theme', 'themes')}, "
-        f"{_count(len(unique), 'unique idea', 'unique ideas')}."
-        + (
-            f" {_count(waiting, 'note', 'notes')} posted since then "
-            f"{'is' if waiting == 1 else 'are'} not in them yet."
-            if waiting
-            else ""
+        words(
+            "as_of",
+            version=payload.get("version"),
+            themes=words("themes", len(themes)),
+            unique=words("unique", len(unique)),
         )
+        + (" " + words("waiting", waiting) if waiting else "")
     )
     raised_in = payload.get("n_rooms") or tables
     step_of = {n.id: n.step for n in notes if n.step is not None}
@@ -193,9 +194,13 @@ def themes_markdown(
             "",
             f"## {rank}. {_md(theme['label'])}",
             "",
-            f"{_count(theme['size'], 'note', 'notes')}, "
-            f"raised at {len(rooms)} of {raised_in} tables"
-            + (" (one table only)" if theme.get("single_room") else "")
+            words(
+                "raised",
+                len(rooms),
+                notes=words("notes", theme["size"]),
+                total=words.number(raised_in),
+            )
+            + (words("one_table") if theme.get("single_room") else "")
             + ": "
             + ", ".join(f"{_md(room_names.get(r['id'], r['id']))} ({r['count']})" for r in rooms)
             + ".",
@@ -203,15 +208,12 @@ def themes_markdown(
         if several_steps:
             written = Counter(step_of[n] for n in theme.get("note_ids", []) if n in step_of)
             if written:
-                lines.append(
-                    "Written in: "
-                    + ", ".join(f"{_md(step)} ({count})" for step, count in written.most_common())
-                    + "."
-                )
+                steps = (f"{_md(step)} ({count})" for step, count in written.most_common())
+                lines.append(words("written_in", steps=", ".join(steps)))
         if theme.get("keywords"):
-            lines.append(f"Keywords: {', '.join(_md(k) for k in theme['keywords'])}.")
+            lines.append(words("keywords", words=", ".join(_md(k) for k in theme["keywords"])))
         if theme.get("split_from"):
-            lines.append("Split from an earlier theme by a facilitator.")
+            lines.append(words("split"))
         representatives = theme.get("representatives", [])
         if representatives:
             lines.append("")
@@ -220,24 +222,24 @@ def themes_markdown(
                 lines.append(f"> {_md(note['text'])}" + (f" ({_md(table)})" if table else ""))
                 lines.append(">")
             lines.pop()
-    lines += _most_supported(notes, placements(payload))
-    lines += _questions(questions, room_names, open_counts)
+    lines += _most_supported(notes, placements(payload), words)
+    lines += _questions(questions, room_names, open_counts, words)
     if unique:
-        lines += ["", f"## Unique ideas ({len(unique):,})", ""]
+        lines += ["", f"## {words('unique_heading', len(unique))}", ""]
         for note in unique:
             table = room_names.get(note.get("room_id", ""), "")
             lines.append(f"- {_md(note['text'])}" + (f" ({_md(table)})" if table else ""))
-    lines += _by_table(themes, unique, room_names)
+    lines += _by_table(themes, unique, room_names, words)
     if hidden:
-        lines += ["", "## Hidden by a facilitator", ""]
+        lines += ["", f"## {words('hidden_heading')}", ""]
         for theme in hidden:
-            lines.append(f"- {_md(theme['label'])} ({_count(theme['size'], 'note', 'notes')})")
+            lines.append(f"- {_md(theme['label'])} ({words('notes', theme['size'])})")
     lines.append("")
     return "\n".join(lines)
 
 
 def _most_supported(
-    notes: Sequence[ReportNote], placed: Mapping[str, tuple[str, str, str]]
+    notes: Sequence[ReportNote], placed: Mapping[str, tuple[str, str, str]], words: Words
 ) -> list[str]:
     """The notes people liked (or voted for) most, with their table and theme: what the
     room would take forward. Ties keep the order they were written in."""
@@ -245,20 +247,15 @@ def _most_supported(
     if not liked:
         return []
     shown = min(len(liked), MOST_SUPPORTED)
-    lines = ["", f"## Most supported notes ({'top ' if shown < len(liked) else ''}{shown})", ""]
+    heading = "supported_top_heading" if shown < len(liked) else "supported_heading"
+    lines = ["", f"## {words(heading, shown)}", ""]
     for note in liked[:MOST_SUPPORTED]:
         where = [_md(note.table)]
         theme = placed.get(note.id)
         if theme is not None and theme[2] == THEMED:
-            where.append(f"theme: {_md(theme[1])}")
-        lines.append(
-            f"- {_count(note.likes, 'like', 'likes')}: {_md(note.text)} ({'; '.join(where)})"
-        )
+            where.append(words("in_theme", label=_md(theme[1])))
+        lines.append(f"- {words('likes', note.likes)}: {_md(note.text)} ({'; '.join(where)})")
     return lines
-
-
-def _share(count: int, total: int) -> str:
-    return f"{100 * count / total:.1f}%" if total else "–"
 
 
 def _row(cells: Sequence[object]) -> str:
@@ -268,29 +265,32 @@ def _row(cells: Sequence[object]) -> str:
 def _questions(
     questions: Sequence[tuple[Step, Tally]],
     room_names: Mapping[str, str],
-    open_counts: bool = True,
+    open_counts: bool,
+    words: Words,
 ) -> list[str]:
     """Each question's answers, overall and by table: what the tables are compared on. An
     open question's counts only with `open_counts`, as `answers.tally` shows them."""
     if not questions:
         return []
-    lines = ["", "## Questions"]
+    lines = ["", f"## {words('questions_heading')}"]
     for step, counted in questions:
         lines += ["", f"### {_md(step.title)}", ""]
         if step.prompt:
             lines += [_md(step.prompt), ""]
         if counted.open and not open_counts:
-            so_far = _count(counted.answered, "answer", "answers")
-            lines.append(f"Still open: {so_far} so far; the result is given when it closes.")
+            lines.append(words("open_so_far", answers=words("answers", counted.answered)))
             continue
-        lines += [_row(("choice", "answers", "share")), _row(("---", "---:", "---:"))]
+        header = (words("col_choice"), words("col_answers"), words("col_share"))
+        lines += [_row(header), _row(("---", "---:", "---:"))]
+        total = counted.answered
         for choice, count in zip(counted.choices, counted.counts, strict=True):
-            lines.append(_row((_md(choice), count, _share(count, counted.answered))))
-        still = " (still open)" if counted.open else ""
-        lines += ["", f"{_count(counted.answered, 'answer', 'answers')}{still}."]
+            share = words.percent(100 * count / total) if total else "–"
+            lines.append(_row((_md(choice), words.number(count), share)))
+        still = words("still_open") if counted.open else ""
+        lines += ["", f"{words('answers', total)}{still}."]
         if counted.rooms:
-            lines += ["", "By table:", ""]
-            lines.append(_row(("table", *(_md(c) for c in counted.choices))))
+            lines += ["", words("by_table"), ""]
+            lines.append(_row((words("col_table"), *(_md(c) for c in counted.choices))))
             lines.append(_row(("---", *("---:" for _ in counted.choices))))
             for room, counts in counted.rooms:
                 lines.append(_row((_md(room_names.get(room, room)), *counts)))
@@ -301,6 +301,7 @@ def _by_table(
     themes: Sequence[Mapping[str, Any]],
     unique: Sequence[Mapping[str, Any]],
     room_names: Mapping[str, str],
+    words: Words,
 ) -> list[str]:
     """Each table with the themes it raised (its notes in each, most first) and its unique
     ideas: what a table's rapporteur reads back in plenary."""
@@ -312,13 +313,13 @@ def _by_table(
     rooms = [r for r in room_names if r in raised or alone.get(r)]
     if not rooms:
         return []
-    lines = ["", "## By table", ""]
+    lines = ["", f"## {words('by_table_heading')}", ""]
     for room in rooms:
         parts = [
             f"{_md(label)} ({count})"
             for count, label in sorted(raised.get(room, []), key=lambda item: -item[0])
         ]
         if alone.get(room):
-            parts.append(_count(alone[room], "unique idea", "unique ideas"))
+            parts.append(words("unique", alone[room]))
         lines.append(f"- {_md(room_names[room])}: {', '.join(parts)}")
     return lines

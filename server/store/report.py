@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from ..agenda import Agenda
 from ..report import ReportAnswer, ReportNote, answers_csv, notes_csv, themes_markdown
+from ..report_words import Words
 from ..rooms import Event
 from .agenda import load_agenda
 from .answers import read_tally
@@ -80,9 +81,11 @@ async def render_report(
     kind: ReportKind,
     themes: Mapping[str, Any] | None,
     open_counts: bool = True,
+    language: str | None = None,
 ) -> str:
     """One report file of the event, from its stored notes and the given themes; an open
-    question's counts only with `open_counts` (for facilitators)."""
+    question's counts only with `open_counts` (for facilitators). The Markdown report is in
+    `language`, by default the event's."""
     if kind == "answers.csv":
         return answers_csv(await report_answers(store, await load_agenda(store, event.id)))
     notes = await report_notes(store, event.id)
@@ -91,4 +94,7 @@ async def render_report(
     rooms = {room.id: room.name for room in await store.rooms(event.id)}
     agenda = await load_agenda(store, event.id)
     questions = [(s, await read_tally(store, agenda, s)) for s in agenda.steps if s.choices]
-    return themes_markdown(event.title, notes, themes, rooms, utc_now(), questions, open_counts)
+    words = Words(language or event.language)
+    return themes_markdown(
+        event.title, notes, themes, rooms, utc_now(), questions, open_counts, words
+    )

@@ -71,6 +71,13 @@ async def test_staff_download_every_note_with_its_theme_and_the_themes_report(
         assert f"Themes as of version {snapshot['version']}:" in md.text
         for theme in snapshot["themes"]:
             assert f". {theme['label']}" in md.text
+        # In another language than the event's, for a facilitator who reports in it.
+        fr = await http.get(f"/api/events/{code}/report/themes.md?lang=fr", headers=staff)
+        assert fr.status_code == 200
+        assert fr.text.startswith("# ") and "\u00a0: thèmes" in fr.text.splitlines()[0]
+        assert f"{len(ids)} contributions de 2 tables" in fr.text
+        bad = await http.get(f"/api/events/{code}/report/themes.md?lang=xx", headers=staff)
+        assert bad.status_code == 422 and "language must be one of" in bad.text
 
         # Nobody else: no token, a participant's, a forged one, another event's facilitator.
         other = await create_event(url, rooms=1)
@@ -129,6 +136,11 @@ async def test_an_operator_prints_the_report_from_the_database(
     assert report.startswith("# Town jury: themes")
     assert "Themes as of version 5: 1 theme, 1 unique idea." in report
     assert "- T1: bikes (2), 1 unique idea" in report
+    assert await asyncio.to_thread(main, ["report", code, "--language", "de"]) == 0
+    german = capsys.readouterr().out
+    assert german.startswith("# Town jury: Themen")
+    assert "Themen der Version 5: 1 Thema, 1 einzelne Idee." in german
+    assert "- T1: bikes (2), 1 einzelne Idee" in german
 
     out = tmp_path / "notes.csv"
     assert await asyncio.to_thread(main, ["report", code, "--csv", "-o", str(out)]) == 0
