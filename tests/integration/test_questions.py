@@ -323,9 +323,7 @@ async def test_a_crowd_answering_at_once_gives_the_console_a_few_recounts_not_on
         version = started["payload"]["agenda"]["version"]
         await fac.drain()
         before = len(fac.frames)
-        replies = await asyncio.gather(
-            *(_answer(who, vote, i % 3) for i, who in enumerate(crowd))
-        )
+        replies = await asyncio.gather(*(_answer(who, vote, i % 3) for i, who in enumerate(crowd)))
         assert all(r["type"] == "ack" for r in replies), replies
         last = await _updated(fac, len(crowd))
         assert last["counts"] == [8, 8, 8] and last["agenda_version"] == version
