@@ -1,9 +1,10 @@
 """The participants' pages in the event's language, in a real browser against a real server.
 
-A French event's join page, table wall and plenary screen speak French, the facilitator's
-console stays in English; when the facilitator switches the event to German, every open phone
-and the projector follow, except a phone where someone is writing, which waits for its note;
-a participant may pick a language of their own. The catalogues are checked against each other.
+A French event's join page, table wall, plenary screen and facilitator's console speak French;
+when the facilitator switches the event to German, every open phone and the projector follow,
+except a phone where someone is writing, which waits for its note; a participant may pick a
+language of their own. The catalogues are checked against each other (the console's own
+language is tested in test_console_language.py).
 
 Runs against `live_server_fast` (the hashing embedder), or a server at TABLEE_E2E_URL.
 """
@@ -122,14 +123,16 @@ def test_a_french_event_speaks_french_and_follows_the_facilitator_to_german(
     code = created["event"]["join_code"]
     assert created["event"]["language"] == "fr"
 
-    # The console stays in English, and shows the event's language.
+    # The console speaks the event's French too, and shows it as the participants' language.
     console = browser.new_context(viewport=DESKTOP).new_page()
     _watch_errors(console, errors, "console")
     console.goto(created["links"]["facilitator"] + f"#secret={created['facilitator_secret']}")
-    console.get_by_label("Your name, as facilitator").fill("Fran")
-    console.get_by_role("button", name="Open the console").click()
+    fr = _catalogues(console)["fr"]
+    console.get_by_label(fr["console.signin.name"]).fill("Fran")
+    console.get_by_role("button", name=fr["console.signin.open"]).click()
     expect(console.get_by_test_id("connection")).to_have_attribute("data-state", "open")
-    expect(console.get_by_role("button", name="Open a plenary screen")).to_be_visible()
+    open_screen = console.get_by_role("button", name=fr["console.screen.open"])
+    expect(open_screen).to_be_visible()
     expect(console.get_by_test_id("event-language")).to_have_value("fr")
 
     phones: dict[str, Any] = {}
@@ -161,7 +164,7 @@ def test_a_french_event_speaks_french_and_follows_the_facilitator_to_german(
     _shot(ana, "language-fr-wall", full_page=True)
 
     # The plenary screen speaks French too.
-    console.get_by_role("button", name="Open a plenary screen").click()
+    open_screen.click()
     screen_link = console.get_by_test_id("screen-link")
     expect(screen_link).to_have_attribute("href", re.compile(r"/plenary\.html#code=.+&token=.+"))
     link = screen_link.get_attribute("href")

@@ -74,10 +74,11 @@ export class EventState {
   /**
    * A step's title, for notes and themes that name the step they were written in.
    * @param {string} id
+   * @param {string} otherwise what to call a step no longer on the agenda
    * @returns {string}
    */
-  stepTitle(id) {
-    return this.agenda.steps.find((s) => s.id === id)?.title ?? "an earlier step";
+  stepTitle(id, otherwise) {
+    return this.agenda.steps.find((s) => s.id === id)?.title ?? otherwise;
   }
 
   /** @returns {Step | null} */
@@ -157,28 +158,4 @@ export function formatClock(ms) {
   const s = total % 60;
   const mm = h ? String(m).padStart(2, "0") : String(m);
   return `${h ? `${h}:` : ""}${mm}:${String(s).padStart(2, "0")}`;
-}
-
-/**
- * @param {number} seconds
- * @returns {string} "20 min", "1 h 30 min", "no timer"
- */
-export function formatDuration(seconds) {
-  if (!seconds) return "no timer";
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const rest = minutes % 60;
-  return `${Math.floor(minutes / 60)} h${rest ? ` ${rest} min` : ""}`;
-}
-
-/**
- * @param {string} iso
- * @param {number} [now]
- * @returns {string} "just now", "3 min ago", "2 h ago"
- */
-export function ago(iso, now = Date.now()) {
-  const seconds = Math.max(0, (now - Date.parse(iso)) / 1000);
-  if (Number.isNaN(seconds) || seconds < 45) return "just now";
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  return `${Math.round(seconds / 3600)} h ago`;
 }

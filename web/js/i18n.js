@@ -1,6 +1,9 @@
-// The words of the pages people see at a table and on the projector, in the event's language.
-// A French convention or a German Bürgerrat must not hand citizens an English page; the
-// facilitator's console stays in English and never calls useLanguage().
+// The words of every page in the event's language: the pages people see at a table and on the
+// projector, and the facilitator's console. A French convention or a German Bürgerrat must not
+// hand citizens an English page, nor its facilitators an English console. Each reader may pick
+// another language; the console keeps its facilitator's pick apart (CONSOLE_PICK), so it does
+// not change what participants see on the same browser. Participants' pages reload in a new
+// language; the console says its words again in place (views/dom.js relabel()).
 
 import de from "./i18n/de.js";
 import en from "./i18n/en.js";
@@ -16,7 +19,10 @@ const CATALOGUES = { en, fr, de };
 export const LANGUAGES = /** @type {const} */ ([["en", "English"], ["fr", "Français"],
   ["de", "Deutsch"]]);
 
-const CHOSEN_KEY = "tablee.language";
+/** Where the participants' pages keep their reader's own pick of language. */
+export const PAGE_PICK = "tablee.language";
+/** Where the console keeps its facilitator's own pick. */
+export const CONSOLE_PICK = "tablee.console-language";
 
 let current = "en";
 
@@ -46,8 +52,8 @@ export function t(key, params = {}) {
 
 /**
  * Speak `code` (one of LANGUAGES; anything else is English), and put the static words of the
- * document in it: `data-i18n` sets an element's text, `data-i18n-placeholder` and
- * `data-i18n-label` its placeholder and aria-label.
+ * document in it: `data-i18n` sets an element's text, `data-i18n-placeholder`,
+ * `data-i18n-label` and `data-i18n-title` its placeholder, aria-label and title.
  * @param {string | null | undefined} code
  * @returns {string} the language now spoken
  */
@@ -63,6 +69,9 @@ export function useLanguage(code) {
   for (const el of document.querySelectorAll("[data-i18n-label]")) {
     el.setAttribute("aria-label", t(/** @type {HTMLElement} */ (el).dataset.i18nLabel ?? ""));
   }
+  for (const el of document.querySelectorAll("[data-i18n-title]")) {
+    el.setAttribute("title", t(/** @type {HTMLElement} */ (el).dataset.i18nTitle ?? ""));
+  }
   return current;
 }
 
@@ -70,30 +79,37 @@ export function useLanguage(code) {
  * Which language a page speaks: the one this browser's reader picked, else `?lang=` in its
  * address (a link handed to one group can carry it), else the event's, else English.
  * @param {string | null | undefined} eventLanguage
+ * @param {string} [store] where the reader's pick is kept: PAGE_PICK or CONSOLE_PICK
  * @returns {string}
  */
-export function pickLanguage(eventLanguage) {
+export function pickLanguage(eventLanguage, store = PAGE_PICK) {
   const asked = new URLSearchParams(location.search).get("lang");
-  for (const code of [chosenLanguage(), asked, eventLanguage]) {
+  for (const code of [chosenLanguage(store), asked, eventLanguage]) {
     if (code && code in CATALOGUES) return code;
   }
   return "en";
 }
 
-/** @returns {string | null} the language this browser's reader picked, if any */
-export function chosenLanguage() {
+/**
+ * @param {string} [store] PAGE_PICK or CONSOLE_PICK
+ * @returns {string | null} the language this browser's reader picked, if any
+ */
+export function chosenLanguage(store = PAGE_PICK) {
   try {
-    return localStorage.getItem(CHOSEN_KEY);
+    return localStorage.getItem(store);
   } catch {
     return null;
   }
 }
 
-/** @param {string | null} code the reader's own pick, or null to follow the event */
-export function chooseLanguage(code) {
+/**
+ * @param {string | null} code the reader's own pick, or null to follow the event
+ * @param {string} [store] PAGE_PICK or CONSOLE_PICK
+ */
+export function chooseLanguage(code, store = PAGE_PICK) {
   try {
-    if (code) localStorage.setItem(CHOSEN_KEY, code);
-    else localStorage.removeItem(CHOSEN_KEY);
+    if (code) localStorage.setItem(store, code);
+    else localStorage.removeItem(store);
   } catch {
     // Storage disabled: the pick holds until the page reloads.
   }
@@ -119,20 +135,23 @@ export function errorText(error) {
 /**
  * A labelled choice of language for the page's reader; its first option follows the event.
  * @param {(code: string | null) => void} onPick
+ * @param {{store?: string, label?: string}} [options] where the pick is kept (PAGE_PICK or
+ *   CONSOLE_PICK), and the key of the words before the choice
  * @returns {HTMLLabelElement}
  */
-export function languagePicker(onPick) {
+export function languagePicker(onPick, options = {}) {
+  const { store = PAGE_PICK, label: labelKey = "language.label" } = options;
   const label = document.createElement("label");
   label.className = "language-picker";
   const words = document.createElement("span");
-  words.dataset.i18n = "language.label";
-  words.textContent = t("language.label");
+  words.dataset.i18n = labelKey;
+  words.textContent = t(labelKey);
   const select = document.createElement("select");
   select.dataset.testid = "language";
   const auto = new Option(t("language.auto"), "");
   auto.dataset.i18n = "language.auto";
   select.append(auto, ...LANGUAGES.map(([code, name]) => new Option(name, code)));
-  select.value = chosenLanguage() ?? "";
+  select.value = chosenLanguage(store) ?? "";
   select.addEventListener("change", () => onPick(select.value || null));
   label.append(words, " ", select);
   return label;

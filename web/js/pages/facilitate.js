@@ -1,11 +1,15 @@
 // The facilitator console: invite details, every table's wall live, new tables, themes, and
 // running the event: agenda and timer, seating, broadcasts, help calls (console-event.js).
+// It speaks the event's language, or the one its facilitator picked at the foot of the page,
+// and changes language in place: nothing typed, opened or scrolled is lost.
 
 import { downloadReport, facilitate, getEvent, setEventLanguage, socketUrl } from "../api.js";
+import { CONSOLE_PICK, chooseLanguage, errorText, language, languagePicker, pickLanguage, t,
+  useLanguage } from "../i18n.js";
 import { Outbox } from "../outbox.js";
 import { cleanCode, lastFacilitated, loadSession, outboxKey, saveSession } from "../session.js";
 import { TableeSocket } from "../socket.js";
-import { byId, h, plural, showOnly } from "../views/dom.js";
+import { byId, h, relabel, showOnly, speak } from "../views/dom.js";
 import { mountConsoleEvent } from "../views/console-event.js";
 import { RoomWall } from "../views/room.js";
 import { mountStatus } from "../views/status.js";
@@ -18,6 +22,29 @@ import { notifier } from "../views/toast.js";
 
 const notify = notifier(byId("toast"));
 const THEMES_REDRAW_MS = 250;
+
+/** @type {Set<() => void>} what else to draw again when the console changes language */
+const redraws = new Set();
+/** The event's language, as last heard: the console speaks it unless its reader picked one. */
+let eventLanguage = /** @type {string | null} */ (null);
+
+/**
+ * Speak the facilitator's pick, else the event's language, in place: the page's static words,
+ * every view's words (relabel()), then what the views draw from the event's state.
+ */
+function speakConsole() {
+  const code = pickLanguage(eventLanguage, CONSOLE_PICK);
+  if (code === language()) return;
+  useLanguage(code);
+  relabel();
+  for (const redraw of redraws) redraw();
+}
+
+/** @param {unknown} err @returns {string} what went wrong, in the console's language */
+function reason(err) {
+  if (!(err instanceof Error)) return String(err);
+  return errorText(/** @type {Error & {code?: string}} */ (err));
+}
 
 /**
  * Read which event to open: `#CODE`, `?code=CODE`, or `#code=CODE&secret=SECRET` for a
@@ -53,10 +80,12 @@ async function signIn(code, secret) {
   const error = byId("signin-error");
   try {
     const { event } = await getEvent(code);
-    byId("signin-event").textContent = `You were invited to facilitate “${event.title}”.`;
+    eventLanguage = event.language;
+    speakConsole();
+    speak(byId("signin-event"), () => t("console.signin.invited", { title: event.title }));
     form.hidden = false;
   } catch (err) {
-    error.textContent = /** @type {Error} */ (err).message;
+    speak(error, () => reason(err));
     error.hidden = false;
     return;
   }
@@ -69,7 +98,7 @@ async function signIn(code, secret) {
       history.replaceState(null, "", `#${encodeURIComponent(code)}`);
       openConsole({ ...joined, secret });
     } catch (err) {
-      error.textContent = `That did not work: ${/** @type {Error} */ (err).message}`;
+      speak(error, () => t("console.signin.failed", { reason: reason(err) }));
       error.hidden = false;
     }
   });
@@ -81,7 +110,11 @@ async function signIn(code, secret) {
 function openConsole(session) {
   showOnly(byId("console-view"), byId("signin-view"));
   const { event, participant: me } = session;
-  document.title = `Tablée: ${event.title} (facilitator)`;
+  eventLanguage = event.language;
+  speakConsole();
+  const title = () => { document.title = t("console.pageTitle", { title: event.title }); };
+  title();
+  redraws.add(title);
   byId("event-heading").textContent = event.title;
   byId("me").textContent = me.pseudonym;
   byId("join-code").textContent = event.join_code;
@@ -92,9 +125,9 @@ function openConsole(session) {
   byId("copy-link").addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(joinUrl);
-      notify("Join link copied.");
+      notify(t("console.linkCopied"));
     } catch {
-      notify("Copy the link by hand: the browser refused.");
+      notify(t("console.copyRefused"));
     }
   });
   if (session.secret) {
@@ -108,7 +141,7 @@ function openConsole(session) {
       try {
         await downloadReport(event.join_code, session.token, file);
       } catch (err) {
-        notify(`The report could not be made: ${err instanceof Error ? err.message : err}`);
+        notify(t("console.reports.failed", { reason: reason(err) }));
       }
     });
   }
@@ -116,6 +149,8 @@ function openConsole(session) {
   const outbox = new Outbox(outboxKey(me.id));
   const socket = new TableeSocket({ url: socketUrl(), token: session.token, outbox });
   mountStatus(byId("status"), socket, outbox);
+  /** @type {Set<RoomWall>} */
+  const walls = new Set();
 
   /** @type {Map<string, {room: Room, title: HTMLElement, people: RoomPeople,
    *   themes: HTMLElement}>} */
@@ -124,6 +159,8 @@ function openConsole(session) {
   // Running the event: agenda, timers, seating, broadcasts, help, topics, QR codes.
   const running = mountConsoleEvent({ socket, notify, code: event.join_code,
     rooms: () => [...cards.values()].map((c) => c.room) });
+  redraws.add(() => running.state.changed());
+  redraws.add(() => { for (const wall of walls) wall.relabel(); });
 
   /** @type {import("../views/themes.js").Themes | null} */
   let themesNow = null;
@@ -157,38 +194,44 @@ function openConsole(session) {
       grid.append(card);
       const people = running.decorate(card, room);
       cards.set(room.id, { room, title, people, themes });
-      running.track(new RoomWall({
+      const wall = new RoomWall({
         room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
-        emptyText: "No notes yet.", filter: running.noteFilter(),
-        onChange: (wall) => {
-          const present = [...wall.members.values()].filter((m) => m.id !== me.id).length;
-          count.textContent = `${plural(present, "person", "people")} · `
-            + plural(wall.notes.size, "note", "notes");
-          people.setWall(wall.members, wall.notes);
+        emptyText: () => t("note.none"), filter: running.noteFilter(),
+        onChange: (shown) => {
+          const present = [...shown.members.values()].filter((m) => m.id !== me.id).length;
+          const notes = shown.notes.size;
+          speak(count, () => `${t("console.tables.people", { n: present })} · `
+            + t("themes.notes", { n: notes }));
+          people.setWall(shown.members, shown.notes);
         },
-      }));
+      });
+      walls.add(wall);
+      running.track(wall);
       socket.watchRoom(room.id);
     }
     running.roomsChanged();
     if (themesNow) showRoomThemes();
   };
   /** @param {string} id @returns {string} */
-  const roomName = (id) => cards.get(id)?.room.name ?? "a table";
+  const roomName = (id) => cards.get(id)?.room.name ?? t("plenary.aTable");
 
   showRooms(session.rooms);
   renderThemes(byId("themes"), null, roomName);
   /** @param {Event} ev @returns {any} */
   const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
   socket.addEventListener("hello", (ev) => showRooms(detail(ev).rooms || []));
-  mountLanguage(session, socket, detail);
+  mountEventLanguage(session, socket, detail);
   socket.addEventListener("rooms", (ev) => showRooms(detail(ev) || []));
   let themesSeen = false;
+  let themesOff = false;
   // Live themes: each snapshot, each note placed in between, and the facilitator's edits.
   /** @type {import("../views/themes.js").Steer} */
   const steer = (type, payload) => {
-    socket.request(type, payload).catch((err) => notify(`Themes: ${err.message}`));
+    socket.request(type, payload)
+      .catch((err) => notify(t("console.themes.failed", { reason: errorText(err) })));
   };
-  const stepName = (/** @type {string} */ id) => running.state.stepTitle(id);
+  const stepName = (/** @type {string} */ id) =>
+    running.state.stepTitle(id, t("themes.earlierStep"));
   const everyStep = /** @type {HTMLInputElement} */ (byId("all-steps"));
   // As the tables' walls do: the running step's themes first, unless every step is asked for.
   const focusStep = () => (everyStep.checked ? null : running.state.agenda.current.step);
@@ -219,6 +262,10 @@ function openConsole(session) {
   };
   everyStep.addEventListener("change", refocus);
   running.state.subscribe(refocus);
+  redraws.add(() => {
+    if (themesNow) drawThemes();
+    else if (!themesOff) renderThemes(byId("themes"), null, roomName);
+  });
   socket.addEventListener("themes", (ev) => {
     themesSeen = true;
     themesNow = detail(ev);
@@ -233,13 +280,15 @@ function openConsole(session) {
   });
   socket.addEventListener("themes-watch", (ev) => {
     if (detail(ev)?.worker === false && !themesSeen) {
+      themesOff = true;
       byId("themes").replaceChildren(
-        h("p", { class: "muted", text: "Themes are turned off on this server." }));
+        h("p", { class: "muted", text: () => t("console.themes.off") }));
     }
   });
   socket.addEventListener("room-error", (ev) => {
     const { room, error } = detail(ev);
-    notify(room ? `${roomName(room)}: ${error.message}` : `Themes: ${error.message}`);
+    notify(room ? t("console.tables.error", { table: roomName(room), reason: errorText(error) })
+      : t("console.themes.failed", { reason: errorText(error) }));
   });
 
   const roomForm = /** @type {HTMLFormElement} */ (byId("room-form"));
@@ -253,7 +302,7 @@ function openConsole(session) {
       showRooms([ack.payload.room]);
       roomForm.reset();
     } catch (err) {
-      notify(`The table could not be added: ${/** @type {Error} */ (err).message}`);
+      notify(t("console.tables.addFailed", { reason: reason(err) }));
     }
   });
 
@@ -264,12 +313,12 @@ function openConsole(session) {
 /**
  * The participants' pages' language: the event's as stored, from the session, then from each
  * `hello` (a session kept in this browser may be older than a co-facilitator's change) and
- * each `event.updated`. The console itself stays in English.
+ * each `event.updated`. The console follows it, unless its facilitator picked a language.
  * @param {Session} session
  * @param {TableeSocket} socket
  * @param {(ev: Event) => any} detail
  */
-function mountLanguage(session, socket, detail) {
+function mountEventLanguage(session, socket, detail) {
   const select = /** @type {HTMLSelectElement} */ (byId("event-language"));
   let stored = session.event.language || "en";
   select.value = stored;
@@ -278,6 +327,12 @@ function mountLanguage(session, socket, detail) {
     if (!event?.language) return;
     stored = event.language;
     if (!select.disabled) select.value = stored;
+    if (event.language !== session.event.language) {
+      session.event = { ...session.event, language: event.language };
+      saveSession("facilitator", session);
+    }
+    eventLanguage = event.language;
+    speakConsole();
   };
   socket.addEventListener("hello", (ev) => show(detail(ev).event));
   socket.addEventListener("frame", (ev) => {
@@ -289,11 +344,12 @@ function mountLanguage(session, socket, detail) {
     select.disabled = true;
     try {
       const { event } = await setEventLanguage(session.event.join_code, session.token, wanted);
-      stored = event.language;
       const name = select.selectedOptions[0]?.textContent ?? wanted;
-      notify(`Participants' pages now speak ${name}.`);
+      select.disabled = false;
+      show(event);
+      notify(t("console.eventLanguageSet", { language: name }));
     } catch (err) {
-      notify(`The language could not be changed: ${err instanceof Error ? err.message : err}`);
+      notify(t("console.eventLanguageFailed", { reason: reason(err) }));
     } finally {
       select.disabled = false;
       select.value = stored;
@@ -302,6 +358,11 @@ function mountLanguage(session, socket, detail) {
 }
 
 function main() {
+  useLanguage(pickLanguage(null, CONSOLE_PICK));
+  byId("language-slot").replaceChildren(languagePicker((code) => {
+    chooseLanguage(code, CONSOLE_PICK);
+    speakConsole();
+  }, { store: CONSOLE_PICK, label: "console.language" }));
   const { code: hashCode, secret } = fromUrl();
   const code = hashCode || lastFacilitated() || "";
   const session = code ? loadSession("facilitator", code) : null;
@@ -313,8 +374,7 @@ function main() {
   } else {
     showOnly(byId("signin-view"), byId("console-view"));
     const error = byId("signin-error");
-    error.textContent = "This browser is not facilitating that event. Open the facilitator link "
-      + "you were given, or create an event from the home page.";
+    speak(error, () => t("console.signin.none"));
     error.hidden = false;
   }
 }

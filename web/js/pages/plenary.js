@@ -64,7 +64,7 @@ async function main() {
   const state = new EventState();
   const notices = new Notices(byId("notices"));
   mountStepCard(byId("step-slot"), state, { big: true,
-    idleText: t("plenary.welcome") });
+    idleText: () => t("plenary.welcome") });
   const question = mountScreenQuestion(byId("question"), { socket, state });
   const roomName = (/** @type {string} */ id) => rooms.find((r) => r.id === id)?.name
     ?? t("plenary.aTable");
@@ -83,7 +83,7 @@ async function main() {
   /** @type {import("../views/themes.js").Themes | null} */
   let themesNow = null;
   // The room sees the running step's themes first, each saying where it was written.
-  const stepName = (/** @type {string} */ id) => state.stepTitle(id);
+  const stepName = (/** @type {string} */ id) => state.stepTitle(id, t("themes.earlierStep"));
   const draw = () => renderThemes(byId("themes"), themesNow, roomName,
     { stepName, focusStep: state.agenda.current.step });
   let drawnFocus = state.agenda.current.step;

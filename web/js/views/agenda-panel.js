@@ -2,21 +2,16 @@
 // start it, a template to start from, a step to add, and how the tables are mixed.
 
 import { getTemplates } from "../api.js";
-import { formatDuration } from "../event-state.js";
-import { h } from "./dom.js";
+import { errorText, t } from "../i18n.js";
+import { formatDuration, h, relabel } from "./dom.js";
 import { mountStepCard } from "./step.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
 /** @typedef {import("../event-state.js").EventState} EventState */
 /** @typedef {import("../event-state.js").Step} Step */
 
-const ASSIGN_LABELS = {
-  keep: "seats kept",
-  random: "random tables",
-  balanced: "balanced tables",
-  reshuffle: "reshuffle: hosts stay",
-  self_select: "people choose",
-};
+/** How a step seats people: each way's words are `console.assign.<way>`. */
+const ASSIGNS = ["keep", "random", "balanced", "reshuffle", "self_select"];
 
 /**
  * @param {HTMLElement} root
@@ -27,72 +22,85 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
    * Send a request; say what went wrong if it fails.
    * @param {string} type
    * @param {Record<string, any>} payload
-   * @param {string} what
+   * @param {string} failed the key of what to say then, with the `{reason}`
    */
-  const send = (type, payload, what) => socket.request(type, payload).catch((err) => {
-    notify(`${what}: ${err.message}`);
+  const send = (type, payload, failed) => socket.request(type, payload).catch((err) => {
+    notify(t(failed, { reason: errorText(err) }));
     return null;
   });
 
   const stepSlot = h("div");
-  mountStepCard(stepSlot, state, { idleText: "No step is running." });
-  const button = (/** @type {string} */ text, /** @type {() => void} */ onclick,
+  mountStepCard(stepSlot, state, { idleText: () => t("console.agenda.idle") });
+  const button = (/** @type {string} */ key, /** @type {() => void} */ onclick,
     /** @type {string} */ testid) => /** @type {HTMLButtonElement} */ (h("button", {
-    type: "button", class: "button small secondary", text, onclick, "data-testid": testid }));
-  const next = button("Start next step", () => {
-    const step = state.nextStep;
-    if (step) send("step.start", { step: step.id }, "The step did not start");
-  }, "start-next");
-  next.classList.remove("secondary");
-  const pause = button("Pause", () => {
-    const paused = state.agenda.current.status === "paused";
-    send(paused ? "step.resume" : "step.pause", {}, "The timer did not change");
-  }, "pause");
-  const minus = button("−1 min", () => send("step.adjust", { seconds: -60 }, "Not shortened"),
-    "shorten");
-  const plus = button("+1 min", () => send("step.adjust", { seconds: 60 }, "Not extended"),
-    "extend");
-  const plus5 = button("+5 min", () => send("step.adjust", { seconds: 300 }, "Not extended"),
-    "extend-5");
-  const end = button("End step", () => send("step.end", {}, "The step did not end"), "end-step");
-  const recall = button("Everyone to plenary", () => send("step.end", { recall: true },
-    "The rooms were not recalled"), "recall");
+    type: "button", class: "button small secondary", text: () => t(key), onclick,
+    "data-testid": testid }));
+  const next = /** @type {HTMLButtonElement} */ (h("button", { type: "button",
+    class: "button small", "data-testid": "start-next",
+    text: () => (state.nextStep ? t("console.agenda.startThis", { title: state.nextStep.title })
+      : t("console.agenda.startNext")),
+    onclick: () => {
+      const step = state.nextStep;
+      if (step) send("step.start", { step: step.id }, "console.agenda.startFailed");
+    } }));
+  const pause = /** @type {HTMLButtonElement} */ (h("button", { type: "button",
+    class: "button small secondary", "data-testid": "pause",
+    text: () => t(state.agenda.current.status === "paused" ? "console.agenda.resume"
+      : "console.agenda.pause"),
+    onclick: () => {
+      const paused = state.agenda.current.status === "paused";
+      send(paused ? "step.resume" : "step.pause", {}, "console.agenda.timerFailed");
+    } }));
+  const minus = button("console.agenda.minus1",
+    () => send("step.adjust", { seconds: -60 }, "console.agenda.shortenFailed"), "shorten");
+  const plus = button("console.agenda.plus1",
+    () => send("step.adjust", { seconds: 60 }, "console.agenda.extendFailed"), "extend");
+  const plus5 = button("console.agenda.plus5",
+    () => send("step.adjust", { seconds: 300 }, "console.agenda.extendFailed"), "extend-5");
+  const end = button("console.agenda.end",
+    () => send("step.end", {}, "console.agenda.endFailed"), "end-step");
+  const recall = button("console.agenda.recall",
+    () => send("step.end", { recall: true }, "console.agenda.recallFailed"), "recall");
   const controls = h("div", { class: "row wrap timer-controls" },
     next, pause, minus, plus, plus5, end, recall);
 
   const list = h("ol", { class: "agenda-steps", "data-testid": "agenda-steps" });
 
   const templateSelect = /** @type {HTMLSelectElement} */ (h("select", { id: "template",
-    "aria-label": "Template" }, h("option", { value: "", text: "Start from a format…" })));
-  const templateForm = h("form", { class: "inline-form", "aria-label": "Load a format",
+    "aria-label": () => t("console.agenda.template") },
+  h("option", { value: "", text: () => t("console.agenda.fromFormat") })));
+  const templateForm = h("form", { class: "inline-form",
+    "aria-label": () => t("console.agenda.loadFormat"),
     onsubmit: (/** @type {SubmitEvent} */ ev) => {
       ev.preventDefault();
       const name = templateSelect.value;
       if (!name) return;
       const replacing = state.agenda.steps.length
-        && !window.confirm("Replace the agenda with this format's steps?");
+        && !window.confirm(t("console.agenda.replace"));
       if (replacing) return;
-      send("agenda.load", { template: name }, "The format was not loaded");
-    } }, templateSelect, h("button", { type: "submit", class: "button small", text: "Load" }));
+      send("agenda.load", { template: name }, "console.agenda.loadFailed");
+    } }, templateSelect,
+  h("button", { type: "submit", class: "button small", text: () => t("console.agenda.load") }));
   getTemplates().then(({ templates }) => {
-    templateSelect.append(...templates.map((t) => h("option", { value: t.name,
-      text: `${t.title} (${t.steps.length} steps)`, title: t.description })));
+    templateSelect.append(...templates.map((f) => h("option", { value: f.name,
+      text: () => t("console.agenda.format", { title: f.title, n: f.steps.length }),
+      title: f.description })));
   }).catch(() => {});
 
   const addForm = stepForm((step) => send("agenda.set",
-    { steps: [...state.agenda.steps, step] }, "The step was not added"));
+    { steps: [...state.agenda.steps, step] }, "console.agenda.addFailed"));
 
   const mixSelect = /** @type {HTMLSelectElement} */ (h("select", { id: "mix-strategy",
-    "aria-label": "How to mix the tables" },
-  h("option", { value: "balanced", text: "Balance the tables" }),
-  h("option", { value: "random", text: "Random tables" }),
-  h("option", { value: "reshuffle", text: "Reshuffle (hosts stay, new faces)" })));
+    "aria-label": () => t("console.mix.label") },
+  h("option", { value: "balanced", text: () => t("console.mix.balanced") }),
+  h("option", { value: "random", text: () => t("console.mix.random") }),
+  h("option", { value: "reshuffle", text: () => t("console.mix.reshuffle") })));
   const together = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "keep-together",
-    rows: "2", placeholder: "One group per line, e.g. Ana, Ben" }));
+    rows: "2", placeholder: () => t("console.mix.groupsPlaceholder") }));
   const free = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", id: "free-seating",
-    onchange: () => send("seating.set", { free: free.checked }, "Seating did not change") }));
+    onchange: () => send("seating.set", { free: free.checked }, "console.mix.seatingFailed") }));
   const seating = h("div", { class: "row wrap seating-controls" },
-    h("form", { class: "inline-form", "aria-label": "Mix the tables",
+    h("form", { class: "inline-form", "aria-label": () => t("console.mix.form"),
       onsubmit: (/** @type {SubmitEvent} */ ev) => {
         ev.preventDefault();
         const groups = listedGroups(together.value, state);
@@ -100,25 +108,28 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
           notify(groups);
           return;
         }
-        send("rooms.assign", { strategy: mixSelect.value, groups }, "The tables were not mixed")
-          .then((ack) => { if (ack) notify(`${ack.payload.moved} people changed table.`); });
-      } }, mixSelect, h("button", { type: "submit", class: "button small", text: "Mix now" }),
-    h("label", { class: "label", for: "keep-together", text: "Keep together" }), together),
-    h("label", { class: "check", for: "free-seating" }, free,
-      " People choose their own table"));
+        send("rooms.assign", { strategy: mixSelect.value, groups }, "console.mix.failed")
+          .then((ack) => {
+            if (ack) notify(t("console.mix.moved", { n: ack.payload.moved }));
+          });
+      } }, mixSelect,
+    h("button", { type: "submit", class: "button small", text: () => t("console.mix.now") }),
+    h("label", { class: "label", for: "keep-together", text: () => t("console.mix.together") }),
+    together),
+    h("label", { class: "check", for: "free-seating" }, free, " ",
+      h("span", { text: () => t("console.mix.free") })));
 
   root.replaceChildren(stepSlot, controls, list,
-    h("details", { class: "agenda-tools" }, h("summary", { text: "Format, steps and seating" }),
+    h("details", { class: "agenda-tools" },
+      h("summary", { text: () => t("console.agenda.tools") }),
       templateForm, addForm, seating));
 
   const render = () => {
     const a = state.agenda;
-    const status = a.current.status;
-    const upcoming = state.nextStep;
-    next.disabled = !upcoming;
-    next.textContent = upcoming ? `Start: ${upcoming.title}` : "Start next step";
+    next.disabled = !state.nextStep;
+    relabel(next);
     pause.disabled = !state.live;
-    pause.textContent = status === "paused" ? "Resume" : "Pause";
+    relabel(pause);
     const timed = state.leftMs() !== null;
     for (const b of [minus, plus, plus5]) b.disabled = !timed;
     end.disabled = !state.live;
@@ -126,8 +137,7 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
     free.checked = a.free_seating;
     list.replaceChildren(...a.steps.map((s, i) => stepItem(s, i, a.current.step === s.id)));
     if (!a.steps.length) {
-      list.replaceChildren(h("li", { class: "empty",
-        text: "No agenda yet: load a format or add a step below." }));
+      list.replaceChildren(h("li", { class: "empty", text: t("console.agenda.empty") }));
     }
   };
 
@@ -138,15 +148,20 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
    * @returns {HTMLElement}
    */
   const stepItem = (step, i, isCurrent) => {
-    const where = step.mode === "plenary" ? "plenary" : `tables, ${ASSIGN_LABELS[
-      /** @type {keyof typeof ASSIGN_LABELS} */ (step.assign)] ?? step.assign}`;
-    const detail = `${formatDuration(step.duration)} · ${where}${step.topics ? " · topics" : ""}`
-      + (step.votes ? ` · ${step.votes} vote${step.votes === 1 ? "" : "s"} each` : "")
-      + (step.choices?.length ? ` · question, ${step.choices.length} choices` : "");
-    const remove = h("button", { type: "button", class: "link-button danger", text: "Remove",
-      "aria-label": `Remove ${step.title}`, disabled: isCurrent && state.live,
+    const where = step.mode === "plenary" ? t("console.agenda.inPlenary")
+      : t("console.agenda.atTables", { seating: assignText(step.assign) });
+    const detail = [formatDuration(step.duration), where,
+      step.topics ? t("console.agenda.topics") : "",
+      step.votes ? t("console.agenda.votes", { n: step.votes }) : "",
+      step.choices?.length ? t("console.agenda.question", { n: step.choices.length }) : "",
+    ].filter(Boolean).join(" · ");
+    const remove = h("button", { type: "button", class: "link-button danger",
+      text: t("console.agenda.remove"),
+      "aria-label": t("console.agenda.removeStep", { title: step.title }),
+      disabled: isCurrent && state.live,
       onclick: () => send("agenda.set",
-        { steps: state.agenda.steps.filter((s) => s.id !== step.id) }, "Not removed") });
+        { steps: state.agenda.steps.filter((s) => s.id !== step.id) },
+        "console.agenda.removeFailed") });
     return h("li", { class: `agenda-step${isCurrent ? " current" : ""}`,
       "data-step-id": step.id, "aria-current": isCurrent ? "step" : false },
     h("div", { class: "agenda-step-text" },
@@ -154,8 +169,9 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
       h("span", { class: "muted small", text: detail })),
     h("div", { class: "row" },
       h("button", { type: "button", class: "button small", "data-testid": "start-step",
-        text: isCurrent && state.live ? "Restart" : "Start", "aria-label": `Start ${step.title}`,
-        onclick: () => send("step.start", { step: step.id }, "The step did not start") }),
+        text: t(isCurrent && state.live ? "console.agenda.restart" : "console.agenda.start"),
+        "aria-label": t("console.agenda.startStep", { title: step.title }),
+        onclick: () => send("step.start", { step: step.id }, "console.agenda.startFailed") }),
       remove));
   };
 
@@ -168,44 +184,56 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
 }
 
 /**
+ * @param {string} assign how a step seats people
+ * @returns {string} its words
+ */
+function assignText(assign) {
+  return ASSIGNS.includes(assign) ? t(`console.assign.${assign}`) : assign;
+}
+
+/**
  * The form that adds a step.
  * @param {(step: Record<string, any>) => void} onAdd
  * @returns {HTMLElement}
  */
 function stepForm(onAdd) {
   const form = /** @type {HTMLFormElement} */ (h("form", { class: "step-form stack",
-    "aria-label": "Add a step" },
-  h("label", { class: "label", for: "step-title", text: "New step" }),
+    "aria-label": () => t("console.stepForm.label") },
+  h("label", { class: "label", for: "step-title", text: () => t("console.stepForm.heading") }),
   h("input", { id: "step-title", name: "title", required: true, maxlength: "120",
-    placeholder: "Title, e.g. Round 1" }),
-  h("label", { class: "visually-hidden", for: "step-prompt", text: "Prompt" }),
+    placeholder: () => t("console.stepForm.titlePlaceholder") }),
+  h("label", { class: "visually-hidden", for: "step-prompt",
+    text: () => t("console.stepForm.prompt") }),
   h("textarea", { id: "step-prompt", name: "prompt", rows: "2", maxlength: "1000",
-    placeholder: "The question every table works on" }),
+    placeholder: () => t("console.stepForm.promptPlaceholder") }),
   h("div", { class: "row wrap" },
-    h("label", { class: "visually-hidden", for: "step-mode", text: "Mode" }),
+    h("label", { class: "visually-hidden", for: "step-mode",
+      text: () => t("console.stepForm.mode") }),
     h("select", { id: "step-mode", name: "mode" },
-      h("option", { value: "breakouts", text: "At the tables" }),
-      h("option", { value: "plenary", text: "Plenary" })),
-    h("label", { for: "step-minutes", text: "Minutes" }),
+      h("option", { value: "breakouts", text: () => t("step.atTables") }),
+      h("option", { value: "plenary", text: () => t("step.plenary") })),
+    h("label", { for: "step-minutes", text: () => t("console.stepForm.minutes") }),
     h("input", { id: "step-minutes", name: "minutes", type: "number", min: "0", max: "360",
       value: "15", class: "narrow-number" }),
-    h("label", { class: "visually-hidden", for: "step-assign", text: "Seating" }),
+    h("label", { class: "visually-hidden", for: "step-assign",
+      text: () => t("console.stepForm.seating") }),
     h("select", { id: "step-assign", name: "assign" },
-      ...Object.entries(ASSIGN_LABELS).map(([value, text]) => h("option", { value, text })))),
+      ...ASSIGNS.map((value) => h("option", { value, text: () => assignText(value) })))),
   h("div", { class: "row wrap" },
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "recall",
-      checked: true }), " Back to plenary at the end"),
+      checked: true }), " ", h("span", { text: () => t("console.stepForm.recall") })),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "topics" }),
-      " Collect topics"),
-    h("label", { for: "step-votes", text: "Votes each",
-      title: "Each person may like this many notes during the step; 0: as many as they like" }),
+      " ", h("span", { text: () => t("console.stepForm.topics") })),
+    h("label", { for: "step-votes", text: () => t("console.stepForm.votes"),
+      title: () => t("console.stepForm.votesHint") }),
     h("input", { id: "step-votes", name: "votes", type: "number", min: "0", max: "20",
       value: "0", class: "narrow-number" })),
   h("label", { class: "label small", for: "step-choices",
-    text: "Choices, one per line (2 to 8): everyone at the tables answers the step as a question" }),
+    text: () => t("console.stepForm.choices") }),
   h("textarea", { id: "step-choices", name: "choices", rows: "3", "data-testid": "step-choices",
-    placeholder: "Leave empty for no question" }),
-  h("button", { type: "submit", class: "button small", text: "Add step" })));
+    placeholder: () => t("console.stepForm.choicesPlaceholder") }),
+  h("button", { type: "submit", class: "button small",
+    text: () => t("console.stepForm.add") })));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
@@ -245,7 +273,7 @@ export function listedGroups(text, state) {
     const ids = [];
     for (const name of names) {
       const id = byName.get(name.toLowerCase());
-      if (!id) return `Nobody called “${name}” sits at a table.`;
+      if (!id) return t("console.mix.unknown", { name });
       ids.push(id);
     }
     groups.push(ids);

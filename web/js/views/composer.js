@@ -1,6 +1,6 @@
 // The form that posts a new note.
 
-import { h } from "./dom.js";
+import { h, speak } from "./dom.js";
 import { NOTE_MAX_CHARS } from "../protocol.js";
 import { t } from "../i18n.js";
 
@@ -13,14 +13,14 @@ import { t } from "../i18n.js";
 export function composer(onPost, id = "note-text") {
   const area = /** @type {HTMLTextAreaElement} */ (h("textarea", {
     id, name: "text", rows: "3", maxlength: String(NOTE_MAX_CHARS),
-    placeholder: t("composer.placeholder"), "aria-describedby": `${id}-count`,
+    placeholder: () => t("composer.placeholder"), "aria-describedby": `${id}-count`,
   }));
   const count = h("span", { id: `${id}-count`, class: "counter", "aria-live": "off" });
   const button = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "button",
-    text: t("composer.post") }));
+    text: () => t("composer.post") }));
   const updateCount = () => {
     const left = NOTE_MAX_CHARS - area.value.length;
-    count.textContent = t("composer.left", { n: left });
+    speak(count, () => t("composer.left", { n: left }));
     button.disabled = area.value.trim().length === 0;
   };
   const submit = (/** @type {SubmitEvent} */ ev) => {
@@ -33,8 +33,8 @@ export function composer(onPost, id = "note-text") {
     area.focus();
   };
   const form = /** @type {HTMLFormElement} */ (h("form",
-    { class: "composer", "aria-label": t("composer.form"), onsubmit: submit },
-    h("label", { for: id, class: "label", text: t("composer.label") }),
+    { class: "composer", "aria-label": () => t("composer.form"), onsubmit: submit },
+    h("label", { for: id, class: "label", text: () => t("composer.label") }),
     area,
     h("div", { class: "row spread" }, count, button)));
   area.addEventListener("input", updateCount);

@@ -2,6 +2,7 @@
 // agenda, the side panel, each table's people and help flag, and the tables' QR codes.
 
 import { EventState } from "../event-state.js";
+import { t } from "../i18n.js";
 import { mountAgendaPanel } from "./agenda-panel.js";
 import { mountRunPanel } from "./console-run.js";
 import { byId, h } from "./dom.js";
@@ -40,11 +41,11 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
     for (const wall of walls) wall.setFilter(noteFilter());
   };
   everyStep.addEventListener("change", refilter);
-  mountSupported(byId("supported"), { state, walls,
-    roomName: (id) => rooms().find((r) => r.id === id)?.name ?? "a table" });
+  /** @param {string} id @returns {string} */
+  const roomName = (id) => rooms().find((r) => r.id === id)?.name ?? t("plenary.aTable");
+  mountSupported(byId("supported"), { state, walls, roomName });
   state.subscribe(() => { if (state.agenda.current.step !== filteredStep) refilter(); });
-  const question = mountConsoleQuestion(byId("question"), { socket, state,
-    roomName: (id) => rooms().find((r) => r.id === id)?.name ?? "a table" });
+  const question = mountConsoleQuestion(byId("question"), { socket, state, roomName });
   state.subscribe(() => {
     byId("answers-report").hidden = !state.agenda.steps.some((s) => s.choices?.length);
   });
@@ -74,7 +75,10 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
         break;
       case "help.updated":
         state.setHelp(p.room, p.help);
-        if (p.help) notify(`${rooms().find((r) => r.id === p.room)?.name ?? "A table"} needs help.`);
+        if (p.help) {
+          const room = rooms().find((r) => r.id === p.room);
+          notify(room ? t("console.help.needs", { table: room.name }) : t("console.help.someone"));
+        }
         break;
       case "topics.updated":
         state.upsertTopics(p.topics);
@@ -83,10 +87,10 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
         question.update(p.tally ?? p);
         break;
       case "step.warning":
-        notify("One minute left in this step.");
+        notify(t("step.oneMinute"));
         break;
       case "step.ended":
-        notify(p.recalled ? "The step ended: everyone is back in plenary." : "The step ended.");
+        notify(t(p.recalled ? "console.step.recalled" : "console.step.ended"));
         break;
       default:
         break;
@@ -129,17 +133,17 @@ function qrDialog(code) {
     const join = `${location.origin}/join/${encodeURIComponent(code)}?room=${room.id}`;
     const figure = (/** @type {string} */ src, /** @type {string} */ caption,
       /** @type {string} */ href) => h("figure", { class: "qr" },
-      h("img", { src, alt: `QR code: ${caption}`, width: "220", height: "220" }),
+      h("img", { src, alt: t("console.qr.alt", { caption }), width: "220", height: "220" }),
       h("figcaption", {}, h("strong", { text: caption }), h("br"),
         h("a", { href, target: "_blank", rel: "noopener", text: href })));
     dialog.replaceChildren(
       h("h2", { text: room.name }),
-      h("p", { class: "muted", text: "Show this at the table: phones that scan it land here." }),
+      h("p", { class: "muted", text: t("console.qr.hint") }),
       h("div", { class: "qr-pair" },
-        figure(`${base}/qr.svg`, "Join this table", join),
-        figure(`${base}/qr.svg?as=host`, "Table host's device", `${join}&as=host`)),
+        figure(`${base}/qr.svg`, t("console.qr.join"), join),
+        figure(`${base}/qr.svg?as=host`, t("console.qr.host"), `${join}&as=host`)),
       h("form", { method: "dialog" },
-        h("button", { class: "button small", type: "submit", text: "Close" })));
+        h("button", { class: "button small", type: "submit", text: t("console.close") })));
     dialog.showModal();
   };
 }

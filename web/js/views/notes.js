@@ -1,7 +1,7 @@
 // A room's notes as cards. Cards are kept by note id and updated in place, so a note being
 // edited, or a focused button, survives the live updates around it.
 
-import { h, shortTime } from "./dom.js";
+import { h, relabel, shortTime } from "./dom.js";
 import { NOTE_MAX_CHARS } from "../protocol.js";
 import { t } from "../i18n.js";
 
@@ -22,9 +22,9 @@ export class NoteList {
   /**
    * @param {HTMLElement} container an empty list element (ul or ol)
    * @param {NoteActions} actions
-   * @param {string} [emptyText]
+   * @param {string | (() => string)} [emptyText] a function: in the page's language now
    */
-  constructor(container, actions, emptyText = t("note.none")) {
+  constructor(container, actions, emptyText = () => t("note.none")) {
     this.container = container;
     this.actions = actions;
     /** @type {Map<string, {el: HTMLElement, note: ShownNote, editing: boolean}>} */
@@ -91,6 +91,12 @@ export class NoteList {
       const at = this.container.children[i];
       if (at !== el) this.container.insertBefore(el, at ?? null);
     });
+  }
+
+  /** The page speaks another language: every card and the empty list say so in it. */
+  relabel() {
+    for (const card of this.cards.values()) if (!card.editing) this.fill(card);
+    relabel(this.empty);
   }
 
   /**
@@ -173,7 +179,7 @@ export class NoteList {
   startEdit(card) {
     card.editing = true;
     const area = h("textarea", { class: "note-edit", rows: "3", maxlength: String(NOTE_MAX_CHARS),
-      "aria-label": t("note.editLabel"), required: true });
+      "aria-label": () => t("note.editLabel"), required: true });
     /** @type {HTMLTextAreaElement} */ (area).value = card.note.text;
     const done = () => {
       card.editing = false;
@@ -188,8 +194,9 @@ export class NoteList {
       } },
     area,
     h("div", { class: "row" },
-      h("button", { type: "submit", class: "button small", text: t("note.save") }),
-      h("button", { type: "button", class: "link-button", text: t("note.cancel"), onclick: done })));
+      h("button", { type: "submit", class: "button small", text: () => t("note.save") }),
+      h("button", { type: "button", class: "link-button", text: () => t("note.cancel"),
+        onclick: done })));
     card.el.replaceChildren(form);
     area.focus();
   }

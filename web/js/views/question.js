@@ -251,13 +251,13 @@ export function mountConsoleQuestion(root, { socket, state, roomName }) {
       h("th", { scope: "row", text: roomName(r.room) }),
       ...r.counts.map((c) => h("td", { text: String(c) }))));
     root.replaceChildren(
-      h("h3", { text: `Answers: ${step.title}` }),
+      h("h3", { text: t("console.question.heading", { title: step.title }) }),
       h("p", { class: "muted small", "data-testid": "question-answered",
-        text: `${tally.answered} of ${tally.eligible} at the tables have answered`
-          + (tally.open ? " · hidden from the room until the step ends" : " · closed") }),
+        text: `${t("console.question.answered", { n: tally.answered, total: tally.eligible })} · `
+          + t(tally.open ? "console.question.hidden" : "console.question.closed") }),
       resultBars(tally),
       byTable.length ? h("details", { class: "by-table" },
-        h("summary", { text: "By table" }),
+        h("summary", { text: t("console.question.byTable") }),
         h("table", { class: "by-table-grid" },
           h("thead", {}, h("tr", {}, h("th", { text: "" }),
             ...tally.choices.map((c) => h("th", { scope: "col", text: c })))),

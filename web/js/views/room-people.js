@@ -2,9 +2,10 @@
 // call waiting, the last activity, the table's QR codes and a way in. People are moved by
 // dragging them onto another table, or with the menu next to their name.
 
-import { ago } from "../event-state.js";
+import { errorText, t } from "../i18n.js";
 import { composer } from "./composer.js";
-import { h } from "./dom.js";
+import { helpCall } from "./console-run.js";
+import { ago, h, relabel } from "./dom.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
 /** @typedef {import("../event-state.js").EventState} EventState */
@@ -34,13 +35,15 @@ export class RoomPeople {
     this.lastActivity = null;
 
     this.help = h("div", { class: "help-flag", role: "status", "data-testid": "help-flag" });
-    this.people = h("ul", { class: "people", "aria-label": `People at ${room.name}`,
-      "data-testid": "people" });
+    this.people = h("ul", { class: "people", "data-testid": "people",
+      "aria-label": () => t("console.table.people", { table: this.room.name }) });
     this.activity = h("span", { class: "muted small", "data-testid": "activity" });
-    const qr = h("button", { type: "button", class: "link-button", text: "QR codes",
-      onclick: () => showQr(this.room) });
+    const qr = h("button", { type: "button", class: "link-button",
+      text: () => t("console.table.qr"), onclick: () => showQr(this.room) });
     const enter = /** @type {HTMLButtonElement} */ (h("button", { type: "button",
-      class: "link-button", text: "Enter", "aria-expanded": "false", "data-testid": "enter",
+      class: "link-button", "aria-expanded": "false", "data-testid": "enter",
+      text: () => t(this.card.classList.contains("entered") ? "console.table.leave"
+        : "console.table.enter"),
       onclick: () => this.toggleEnter(enter) }));
     this.composerSlot = h("div", { class: "room-composer", hidden: true });
     const head = card.querySelector(".row");
@@ -93,7 +96,7 @@ export class RoomPeople {
     const open = !this.card.classList.contains("entered");
     this.card.classList.toggle("entered", open);
     button.setAttribute("aria-expanded", String(open));
-    button.textContent = open ? "Leave" : "Enter";
+    relabel(button);
     this.composerSlot.hidden = !open;
     if (open && !this.composerSlot.childElementCount) {
       this.composerSlot.append(composer((text) => this.socket.post(this.room.id, text),
@@ -107,13 +110,15 @@ export class RoomPeople {
     const p = this.state.people.get(person);
     if (!p || p.room_id === room) return;
     this.socket.request("people.move", { participant: person, room })
-      .catch((err) => this.notify(`${p.pseudonym} was not moved: ${err.message}`));
+      .catch((err) => this.notify(t("console.person.moveFailed",
+        { name: p.pseudonym, reason: errorText(err) })));
   }
 
   /** @param {Person} p @param {string} role */
   setRole(p, role) {
     this.socket.request("people.role", { participant: p.id, role })
-      .catch((err) => this.notify(`${p.pseudonym}: ${err.message}`));
+      .catch((err) => this.notify(t("console.person.failed",
+        { name: p.pseudonym, reason: errorText(err) })));
   }
 
   /**
@@ -127,10 +132,12 @@ export class RoomPeople {
     this.socket.request("people.remove", { participant: p.id, delete_notes: choice.deleteNotes })
       .then((ack) => {
         const n = ack.payload.deleted_notes;
-        this.notify(`${p.pseudonym} was removed from the event`
-          + (choice.deleteNotes ? `, with ${n} note${n === 1 ? "" : "s"}.` : "."));
+        this.notify(choice.deleteNotes
+          ? t("console.person.removedWithNotes", { name: p.pseudonym, n })
+          : t("console.person.removed", { name: p.pseudonym }));
       })
-      .catch((err) => this.notify(`${p.pseudonym} was not removed: ${err.message}`));
+      .catch((err) => this.notify(t("console.person.removeFailed",
+        { name: p.pseudonym, reason: errorText(err) })));
   }
 
   render() {
@@ -139,19 +146,18 @@ export class RoomPeople {
     this.help.hidden = !help;
     if (help) {
       this.help.replaceChildren(
-        h("span", { class: "help-text",
-          text: `Help! ${help.by.pseudonym}${help.text ? `: “${help.text}”` : ""} · `
-            + ago(help.raised_at) }),
-        h("button", { type: "button", class: "button small", text: "Handled",
+        h("span", { class: "help-text", text: t("console.table.help",
+          { call: helpCall(help.by.pseudonym, help.text, help.raised_at) }) }),
+        h("button", { type: "button", class: "button small", text: t("console.help.handled"),
           "data-testid": "help-handled",
           onclick: () => this.socket.request("help.resolve", { room: this.room.id })
-            .catch((err) => this.notify(err.message)) }));
+            .catch((err) => this.notify(errorText(err))) }));
     }
     this.activity.textContent = this.lastActivity
-      ? `Last note ${ago(this.lastActivity)}` : "No notes yet";
+      ? t("console.table.lastNote", { ago: ago(this.lastActivity) }) : t("console.table.noNotes");
     const seated = this.state.seatedAt(this.room.id);
     if (!seated.length) {
-      this.people.replaceChildren(h("li", { class: "empty", text: "Nobody seated." }));
+      this.people.replaceChildren(h("li", { class: "empty", text: t("console.table.nobody") }));
       return;
     }
     this.people.replaceChildren(...seated.map((p) => this.chip(p)));
@@ -170,14 +176,15 @@ export class RoomPeople {
     const fill = () => {
       if (menu.options.length > 1) return;
       menu.append(...this.rooms().filter((r) => r.id !== this.room.id)
-        .map((r) => h("option", { value: `room:${r.id}`, text: `Move to ${r.name}`,
+        .map((r) => h("option", { value: `room:${r.id}`,
+          text: t("console.person.moveTo", { table: r.name }),
           disabled: r.members >= r.capacity })),
       h("option", { value: host ? "role:participant" : "role:table_host",
-        text: host ? "No longer host" : "Make table host" }),
-      h("option", { value: "remove:", text: "Remove from the event…" }));
+        text: t(host ? "console.person.unhost" : "console.person.host") }),
+      h("option", { value: "remove:", text: t("console.person.remove") }));
     };
     const menu = /** @type {HTMLSelectElement} */ (h("select", {
-      class: "person-menu", "aria-label": `Move ${p.pseudonym}, make host or remove`,
+      class: "person-menu", "aria-label": t("console.person.menu", { name: p.pseudonym }),
       "data-testid": "person-menu", onfocus: fill, onmousedown: fill, onpointerdown: fill,
       onblur: () => menu.replaceChildren(idle()),
       onchange: () => {
@@ -189,11 +196,13 @@ export class RoomPeople {
       } }, idle()));
     const chip = h("li", { class: `person${online ? " online" : ""}${host ? " host" : ""}`,
       draggable: "true", "data-person-id": p.id, "data-testid": "person",
-      title: `${p.pseudonym}: ${online ? "online" : "offline"}. Drag to another table.` },
+      title: t(online ? "console.person.online" : "console.person.offline",
+        { name: p.pseudonym }) },
     h("span", { class: "presence-dot", "aria-hidden": "true" }),
     h("span", { class: "person-name", text: p.pseudonym }),
-    h("span", { class: "visually-hidden", text: online ? " (online)" : " (offline)" }),
-    host ? h("span", { class: "member-tag", text: "host" }) : null,
+    h("span", { class: "visually-hidden",
+      text: ` (${t(online ? "console.person.onlineTag" : "console.person.offlineTag")})` }),
+    host ? h("span", { class: "member-tag", text: t("console.person.hostTag") }) : null,
     menu);
     chip.addEventListener("dragstart", (ev) => {
       ev.dataTransfer?.setData(DRAG_TYPE, p.id);
@@ -217,15 +226,15 @@ function confirmRemoval(p) {
   const notes = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox",
     "data-testid": "remove-notes" }));
   dialog.append(
-    h("h2", { id: "remove-heading", text: `Remove ${p.pseudonym} from the event?` }),
-    h("p", { text: "Their page closes and their link stops working, on every device. "
-      + "Anyone with the event's link can still join again under another name." }),
-    h("label", { class: "check" }, notes, ` Also delete every note ${p.pseudonym} wrote`),
+    h("h2", { id: "remove-heading", text: t("console.remove.heading", { name: p.pseudonym }) }),
+    h("p", { text: t("console.remove.body") }),
+    h("label", { class: "check" }, notes, " ",
+      h("span", { text: t("console.remove.notes", { name: p.pseudonym }) })),
     h("form", { method: "dialog", class: "row" },
       h("button", { class: "button small danger", type: "submit", value: "remove",
-        text: "Remove", "data-testid": "remove-confirm" }),
+        text: t("console.remove.confirm"), "data-testid": "remove-confirm" }),
       h("button", { class: "button small secondary", type: "submit", value: "cancel",
-        text: "Cancel" })));
+        text: t("note.cancel") })));
   document.body.append(dialog);
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => {

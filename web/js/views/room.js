@@ -17,7 +17,7 @@ export class RoomWall {
    * @param {{room: string, socket: TableeSocket, outbox: Outbox, me: string, moderator?: boolean,
    *          pseudonym?: string, canLike?: boolean, list: HTMLElement, members?: HTMLElement,
    *          notify: (message: string) => void, onChange?: (wall: Wall) => void,
-   *          emptyText?: string, filter?: (note: ShownNote) => boolean,
+   *          emptyText?: string | (() => string), filter?: (note: ShownNote) => boolean,
    *          composer?: () => HTMLElement | null, onVotes?: (left: number | null) => void}} options
    *   `composer`: where the focus goes back to when a duplicate hint closes under it;
    *   `onVotes`: told after each like how many votes the step leaves the reader
@@ -105,6 +105,11 @@ export class RoomWall {
   setFilter(filter) {
     this.filter = filter;
     this.render();
+  }
+
+  /** The page speaks another language: the wall says its notes' words again. */
+  relabel() {
+    this.list.relabel();
   }
 
   /** Stop following the room: this wall is not drawn or updated any more. */

@@ -1,6 +1,6 @@
 // The connection banner: live, reconnecting or offline, and how many notes wait to be sent.
 
-import { h } from "./dom.js";
+import { h, speak } from "./dom.js";
 import { t } from "../i18n.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
@@ -22,7 +22,7 @@ export function mountStatus(root, socket, outbox) {
   const label = h("span", { class: "status-label", "data-testid": "connection-label" });
   const waiting = h("span", { class: "status-waiting", "data-testid": "waiting" });
   const hint = h("p", { class: "status-hint" });
-  const retry = h("button", { type: "button", class: "link-button", text: t("status.tryNow"),
+  const retry = h("button", { type: "button", class: "link-button", text: () => t("status.tryNow"),
     onclick: () => socket.reconnectNow() });
   const box = h("div", { class: "status", role: "status", "aria-live": "polite",
     "data-testid": "connection" },
@@ -32,13 +32,13 @@ export function mountStatus(root, socket, outbox) {
   const render = () => {
     const state = socket.state;
     box.dataset.state = state;
-    label.textContent = t(`status.${state}`);
+    speak(label, () => t(`status.${state}`));
     const n = outbox.size;
     waiting.hidden = n === 0;
-    waiting.textContent = n ? t("status.waiting", { n }) : "";
+    speak(waiting, () => (n ? t("status.waiting", { n }) : ""));
     retry.hidden = state !== "reconnecting";
-    hint.textContent = state in HINTS ? t(HINTS[state]) : "";
-    hint.hidden = !hint.textContent;
+    speak(hint, () => (state in HINTS ? t(HINTS[state]) : ""));
+    hint.hidden = !(state in HINTS);
   };
   socket.addEventListener("status", render);
   outbox.subscribe(render);

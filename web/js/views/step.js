@@ -13,18 +13,19 @@ const LAST_MINUTE_MS = 60_000;
  * Draw the current step into `root` and keep its countdown running.
  * @param {HTMLElement} root
  * @param {EventState} state
- * @param {{idleText?: string, big?: boolean, tablesText?: string}} [options]
+ * @param {{idleText?: () => string, big?: boolean, tablesText?: string}} [options]
+ *   `idleText`: what to say while no step runs, in the page's language now
  * @returns {() => void} stop
  */
 export function mountStepCard(root, state, options = {}) {
-  const { idleText = t("step.waiting"), big = false, tablesText = t("step.atTables") } = options;
+  const { idleText = () => t("step.waiting"), big = false } = options;
   const mode = h("p", { class: "step-mode" });
   const title = h("h2", { class: "step-title" });
   const prompt = h("p", { class: "step-prompt" });
   const clock = h("p", { class: "step-clock", "data-testid": "countdown", "aria-live": "off" });
   const spoken = h("p", { class: "visually-hidden", "aria-live": "polite" });
   const card = h("section", { class: `step-card${big ? " big" : ""}`, "data-testid": "step",
-    "aria-label": t("step.current") }, mode, title, prompt, clock, spoken);
+    "aria-label": () => t("step.current") }, mode, title, prompt, clock, spoken);
   root.replaceChildren(card);
   let lastMinute = false;
 
@@ -51,13 +52,14 @@ export function mountStepCard(root, state, options = {}) {
     card.dataset.phase = a.phase;
     if (!step) {
       mode.textContent = a.phase === "plenary" ? t("step.plenary") : "";
-      title.textContent = idleText;
+      title.textContent = idleText();
       prompt.hidden = true;
       clock.hidden = true;
       return;
     }
     const n = a.steps.findIndex((s) => s.id === step.id) + 1;
-    const where = a.phase === "plenary" ? t("step.plenaryTogether") : tablesText;
+    const where = a.phase === "plenary" ? t("step.plenaryTogether")
+      : options.tablesText ?? t("step.atTables");
     mode.textContent = t("step.position", { where, n, total: a.steps.length });
     title.textContent = step.title;
     prompt.textContent = step.prompt;

@@ -1,6 +1,7 @@
 // The console's live tally while a step counts votes: the notes liked most across every
 // table, so a facilitator can read out what the room is choosing before the step ends.
 
+import { language, t } from "../i18n.js";
 import { h } from "./dom.js";
 
 /** @typedef {import("../event-state.js").EventState} EventState */
@@ -42,15 +43,15 @@ export function mountSupported(root, { state, walls, roomName }) {
     const votes = state.step?.votes ?? 0;
     root.hidden = votes <= 0;
     if (root.hidden) return;
-    heading.textContent = `Most supported notes (${votes} vote${votes === 1 ? "" : "s"} each)`;
+    heading.textContent = t("console.supported.heading", { n: votes });
     const top = mostSupported(walls);
     // Redrawn only when something changed: a list that is rebuilt every second loses the
     // reader's text selection.
-    const key = top.map(({ note }) => `${note.id}:${note.likes.length}`).join();
+    const key = language() + top.map(({ note }) => `${note.id}:${note.likes.length}`).join();
     if (key === drawn && list.childElementCount) return;
     drawn = key;
     if (!top.length) {
-      list.replaceChildren(h("li", { class: "empty", text: "No votes yet." }));
+      list.replaceChildren(h("li", { class: "empty", text: t("console.supported.none") }));
       return;
     }
     list.replaceChildren(...top.map(({ note, room }) => h("li", { class: "supported-note" },

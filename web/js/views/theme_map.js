@@ -1,6 +1,8 @@
 // The theme map (a canvas) and growth charts (small SVG lines) for the facilitator's themes
 // panel.
 
+import { t } from "../i18n.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 // Distinguishable on white and for the common colour-vision deficiencies (Okabe–Ito).
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -87,8 +89,7 @@ export function themeMap(themes) {
   const unique = plot(unthemed.map((n) => n.id), 3, (id) => texts.get(id) || "");
   ctx?.stroke();
   canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", `Map of ${themed + unique} notes: ${themed} in themes, `
-    + `coloured by theme, and ${unique} unique ideas as rings`);
+  canvas.setAttribute("aria-label", t("themes.map", { n: themed + unique, themed, unique }));
   canvas.dataset.testid = "theme-map";
   canvas.dataset.points = String(points.length);
 
@@ -138,7 +139,7 @@ export function growthChart(growth, colour) {
   const points = growth.map((v, i) =>
     `${((i / (growth.length - 1)) * w).toFixed(1)},${(hgt - (v / top) * (hgt - 2) - 1).toFixed(1)}`);
   const svg = s("svg", { viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, class: "growth",
-    role: "img", "aria-label": `Grew to ${growth[growth.length - 1]} notes` });
+    role: "img", "aria-label": t("themes.grew", { n: growth[growth.length - 1] }) });
   svg.append(s("polyline", { points: points.join(" "), fill: "none", stroke: colour,
     "stroke-width": 1.5 }));
   return svg;

@@ -2,7 +2,7 @@
 // `themes.assigned` in between); with `steer`, a facilitator can rename, merge, split and
 // hide themes from it.
 
-import { h, plural } from "./dom.js";
+import { h } from "./dom.js";
 import { t as say } from "../i18n.js";
 import { growthChart, themeColour, themeMap } from "./theme_map.js";
 
@@ -187,22 +187,22 @@ function tablesOf(n, rooms) {
  */
 function steering(t, all, steer) {
   const others = all.filter((o) => o.id !== t.id && !o.hidden);
-  const merge = h("select", { "aria-label": `Merge “${t.label}” into…`,
+  const merge = h("select", { "aria-label": say("console.themes.mergeLabel", { label: t.label }),
     onchange: (/** @type {Event} */ ev) => {
       const into = /** @type {HTMLSelectElement} */ (ev.target).value;
       if (into) steer("themes.merge", { theme: t.id, into });
     } },
-  h("option", { value: "", text: "Merge into…" }),
+  h("option", { value: "", text: say("console.themes.merge") }),
   ...others.map((o) => h("option", { value: o.id, text: o.label })));
   return h("div", { class: "row steer" },
-    h("button", { type: "button", class: "link", text: "Rename",
+    h("button", { type: "button", class: "link", text: say("console.themes.rename"),
       onclick: () => {
-        const label = window.prompt("New name for this theme", t.label);
+        const label = window.prompt(say("console.themes.renamePrompt"), t.label);
         if (label && label.trim()) steer("themes.rename", { theme: t.id, label: label.trim() });
       } }),
-    h("button", { type: "button", class: "link", text: "Split",
+    h("button", { type: "button", class: "link", text: say("console.themes.split"),
       onclick: () => steer("themes.split", { theme: t.id }) }),
-    h("button", { type: "button", class: "link", text: "Hide",
+    h("button", { type: "button", class: "link", text: say("console.themes.hide"),
       onclick: () => steer("themes.hide", { theme: t.id, hidden: true }) }),
     others.length ? merge : null);
 }
@@ -306,7 +306,7 @@ export function roomThemesLine(entry) {
   if (!entry || (!entry.themes.length && !entry.unique)) return "";
   const parts = entry.themes.slice(0, ROOM_THEMES_SHOWN).map((t) => `${t.label} (${t.count})`);
   const more = entry.themes.length - ROOM_THEMES_SHOWN;
-  if (more > 0) parts.push(`${more} more`);
-  if (entry.unique) parts.push(plural(entry.unique, "unique idea", "unique ideas"));
-  return `Themes here: ${parts.join(" · ")}`;
+  if (more > 0) parts.push(say("console.themes.more", { n: more }));
+  if (entry.unique) parts.push(say("console.themes.uniqueIdeas", { n: entry.unique }));
+  return say("console.themes.here", { themes: parts.join(" · ") });
 }
