@@ -136,3 +136,24 @@ export function ago(iso, now = Date.now()) {
   if (seconds < 3600) return t("console.ago.minutes", { n: Math.round(seconds / 60) });
   return t("console.ago.hours", { n: Math.round(seconds / 3600) });
 }
+
+/**
+ * Rebuild what `root` holds, and give the focus back to the rebuilt element with the same
+ * `data-focus` key if the focus was inside: someone on a keyboard or a screen reader who just
+ * pressed a button must not be thrown back to the top of the page when it is redrawn.
+ * @param {HTMLElement} root
+ * @param {() => void} rebuild
+ * @param {string} [fallback] a selector in `root` for when that element is gone
+ */
+export function keepFocus(root, rebuild, fallback) {
+  const active = document.activeElement;
+  const key = active instanceof HTMLElement && root.contains(active)
+    ? active.dataset.focus ?? "" : null;
+  rebuild();
+  // Still there (left in place by the rebuild): nothing to give back.
+  if (key === null || (document.activeElement !== document.body
+    && root.contains(document.activeElement))) return;
+  const again = (key && root.querySelector(`[data-focus="${CSS.escape(key)}"]`))
+    || (fallback ? root.querySelector(fallback) : null);
+  if (again instanceof HTMLElement) again.focus();
+}

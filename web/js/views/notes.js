@@ -1,7 +1,7 @@
 // A room's notes as cards. Cards are kept by note id and updated in place, so a note being
 // edited, or a focused button, survives the live updates around it.
 
-import { h, relabel, shortTime } from "./dom.js";
+import { h, keepFocus, relabel, shortTime } from "./dom.js";
 import { NOTE_MAX_CHARS } from "../protocol.js";
 import { t } from "../i18n.js";
 
@@ -146,6 +146,7 @@ export class NoteList {
     const like = a.onLike && a.canLike !== false
       ? h("button", {
         type: "button", class: "like", "aria-pressed": String(liked), "data-testid": "like",
+        "data-focus": "like",
         "aria-label": t(liked ? "note.unlike" : "note.like", { likes: likeLabel }),
         title: spent ? t("note.noVotesLeft") : undefined,
         disabled: note.pending || !this.connected || spent,
@@ -156,23 +157,26 @@ export class NoteList {
 
     const edit = mine && a.onEdit
       ? h("button", { type: "button", class: "link-button", text: t("note.edit"),
-        onclick: () => this.startEdit(card) })
+        "data-focus": "edit", onclick: () => this.startEdit(card) })
       : null;
     const remove = (mine || a.moderator) && a.onDelete
       ? h("button", { type: "button", class: "link-button danger", text: t("note.delete"),
-        disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) })
+        "data-focus": "delete", disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) })
       : null;
 
     const parts = [h("p", { class: "note-text", text: note.text }), meta,
       h("div", { class: "note-tools" }, like, edit, remove)];
     const extra = this.extras.get(note.id);
-    if (extra?.parentNode === card.el) {
-      // Left in place: moving it would drop the focus from a button in it.
-      while (card.el.firstChild && card.el.firstChild !== extra) card.el.firstChild.remove();
-      extra.before(...parts);
-    } else {
-      card.el.replaceChildren(...parts, ...(extra ? [extra] : []));
-    }
+    // A like, an edit saved or cancelled: the focus goes back to the note's button.
+    keepFocus(card.el, () => {
+      if (extra?.parentNode === card.el) {
+        // Left in place: moving it would drop the focus from a button in it.
+        while (card.el.firstChild && card.el.firstChild !== extra) card.el.firstChild.remove();
+        extra.before(...parts);
+      } else {
+        card.el.replaceChildren(...parts, ...(extra ? [extra] : []));
+      }
+    }, '[data-focus="edit"]');
   }
 
   /** @param {{el: HTMLElement, note: ShownNote, editing: boolean}} card */

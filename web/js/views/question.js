@@ -2,7 +2,7 @@
 // the console follows the answers live, and everyone sees the result once the step closes.
 // Until then only facilitators see how the answers fall, so nobody follows the crowd.
 
-import { h } from "./dom.js";
+import { h, keepFocus } from "./dom.js";
 import { errorText, t } from "../i18n.js";
 
 /** @typedef {import("../socket.js").TableeSocket} TableeSocket */
@@ -138,11 +138,14 @@ export class Ballot {
       const buttons = choicesOf(step).map((label, i) => h("button", {
         type: "button", class: `choice-button${mine === i ? " chosen" : ""}`,
         "data-testid": "choice", role: "radio", "aria-checked": mine === i ? "true" : "false",
-        disabled: this.sending, text: label,
+        // Not `disabled` while the answer is on its way: that would drop the focus from it.
+        "aria-disabled": this.sending ? "true" : undefined, "data-focus": `choice-${i}`,
+        text: label,
         onclick: () => { if (mine !== i) this.answer(i); },
       }));
-      this.root.replaceChildren(h("section", { class: "question-card", "data-testid": "question",
-        "aria-labelledby": "question-heading" },
+      // Answering, changing or withdrawing redraws the card: the focus stays on the choice.
+      keepFocus(this.root, () => this.root.replaceChildren(h("section", { class: "question-card",
+        "data-testid": "question", "aria-labelledby": "question-heading" },
       // The step card above already asks the question (the step's prompt).
       h("h2", { id: "question-heading", text: t("question.heading") }),
       h("div", { class: "choice-list", role: "radiogroup", "aria-labelledby": "question-heading" },
@@ -150,8 +153,9 @@ export class Ballot {
       h("p", { class: "muted small", "aria-live": "polite", "data-testid": "question-status",
         text: mine === null ? t("question.hint") : t("question.saved", { choice: choicesOf(step)[mine] ?? "" }) }),
       mine === null ? "" : h("button", { type: "button", class: "link-button small",
-        "data-testid": "withdraw", text: t("question.withdraw"), disabled: this.sending,
-        onclick: () => this.answer(null) })));
+        "data-testid": "withdraw", text: t("question.withdraw"), "data-focus": "withdraw",
+        "aria-disabled": this.sending ? "true" : undefined,
+        onclick: () => this.answer(null) }))), '[data-focus^="choice-"]');
       this.root.hidden = false;
       return;
     }
