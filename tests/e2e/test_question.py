@@ -123,3 +123,53 @@ def test_everyone_answers_and_sees_the_result_when_the_step_ends(
     ]
     assert "Ana" not in saved and "Ben" not in saved
     assert not errors, errors
+
+
+def test_a_count_made_before_the_close_does_not_reopen_the_question(
+    browser: Any,  # noqa: F811
+    event_url: str,
+) -> None:
+    """Two server processes can deliver an open tally after the closing result: the console
+    and the plenary screen keep the one counted under the later agenda."""
+    page = browser.new_page()
+    try:
+        page.goto(event_url + "/")
+        shown = page.evaluate(
+            """async () => {
+                const { mountConsoleQuestion, mountScreenQuestion } =
+                    await import("/js/views/question.js");
+                const step = { id: "q", title: "Vote", prompt: "Concerned?",
+                               choices: ["Yes", "No"] };
+                const state = { step, live: false, agenda: { current: { step: "q" } },
+                                subscribe() {} };
+                const socket = { request: () => new Promise(() => {}) };
+                const tally = (open, version, counts) => ({ step: "q", choices: ["Yes", "No"],
+                    counts, answered: counts[0] + counts[1], eligible: 4,
+                    rooms: [], open, agenda_version: version });
+                const closed = tally(false, 7, [2, 1]);
+                const stale = tally(true, 6, [1, 1]);
+                const rerun = tally(true, 8, [2, 2]);
+                const consoleRoot = document.createElement("div");
+                const console_ = mountConsoleQuestion(consoleRoot,
+                    { socket, state, roomName: () => "Table" });
+                const screenRoot = document.createElement("div");
+                const screen = mountScreenQuestion(screenRoot, { socket, state });
+                const seen = [];
+                for (const t of [closed, stale, rerun]) {
+                    console_.update(t);
+                    screen.showResult(t);
+                    seen.push([consoleRoot.querySelector("[data-testid=question-answered]")
+                        .textContent, screenRoot.querySelector(".result-bars") !== null]);
+                }
+                return seen;
+            }"""
+        )
+    finally:
+        page.close()
+    assert shown[0] == ["3 of 4 at the tables have answered · closed", True]
+    assert shown[1] == shown[0], "the stale open count replaced the result"
+    # The step run again (a later agenda) opens it again.
+    assert shown[2] == [
+        "4 of 4 at the tables have answered · hidden from the room until the step ends",
+        False,
+    ]

@@ -11,8 +11,20 @@ import { errorText, t } from "../i18n.js";
 /**
  * @typedef {{step: string, choices: string[], counts: number[] | null, answered: number,
  *            eligible: number, rooms: {room: string, counts: number[]}[] | null,
- *            open: boolean}} Tally
+ *            open: boolean, agenda_version: number}} Tally
  */
+
+/**
+ * The tally to keep: `next` unless `held` counts the same step under a later agenda. Two
+ * server processes can deliver a count made before the question closed after its result.
+ * @param {Tally | null | undefined} held
+ * @param {Tally} next
+ * @returns {Tally}
+ */
+export function latest(held, next) {
+  if (held && held.step === next.step && held.agenda_version > next.agenda_version) return held;
+  return next;
+}
 
 /**
  * @param {Step | null} step
@@ -218,7 +230,7 @@ export function mountScreenQuestion(root, { socket, state }) {
     // The closing result arrives pushed; asking again once it is known would only repeat it.
     if (tally && tally.step === step.id && !tally.open && tally.counts && !state.live) return;
     socket.request("answers.tally", { step: step.id })
-      .then((ack) => { tally = ack.payload.tally; render(); })
+      .then((ack) => { tally = latest(tally, ack.payload.tally); render(); })
       .catch(() => {});
   };
   state.subscribe(render);
@@ -227,7 +239,7 @@ export function mountScreenQuestion(root, { socket, state }) {
   setInterval(() => { if (state.live && choicesOf(state.step).length) refresh(); }, 3000);
   return {
     showResult(next) {
-      tally = next;
+      tally = latest(tally, next);
       render();
     },
   };
@@ -274,7 +286,10 @@ export function mountConsoleQuestion(root, { socket, state, roomName }) {
       return;
     }
     socket.request("answers.tally", { step: step.id })
-      .then((ack) => { tallies.set(step.id, ack.payload.tally); render(); })
+      .then((ack) => {
+        tallies.set(step.id, latest(tallies.get(step.id), ack.payload.tally));
+        render();
+      })
       .catch(() => {});
   };
   let asked = /** @type {string | null} */ (null);
@@ -288,7 +303,7 @@ export function mountConsoleQuestion(root, { socket, state, roomName }) {
   });
   return {
     update(tally) {
-      tallies.set(tally.step, tally);
+      tallies.set(tally.step, latest(tallies.get(tally.step), tally));
       render();
     },
     refresh,
