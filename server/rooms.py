@@ -30,7 +30,7 @@ class Event:
     id: str
     title: str
     join_code: str
-    # What the participants' pages speak (`languages.LANGUAGES`); the console stays English.
+    # What the participants' pages speak (`languages.LANGUAGES`), and the console by default.
     language: str = DEFAULT_LANGUAGE
 
     def to_wire(self) -> dict[str, Any]:
