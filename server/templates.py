@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -54,6 +54,8 @@ class Template:
     steps: tuple[Step, ...]  # ids are placeholders until `instantiate`
     # Per step, the step in each language the template has it in.
     translations: tuple[Translations, ...] = ()
+    # language -> (title, description), from the template's own `[fr]`-style table
+    words: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,11 @@ class Template:
             "description": self.description,
             "suggested_tables": self.suggested_tables,
             "suggested_capacity": self.suggested_capacity,
+            # The console shows the format's name in its own language.
+            "words": {
+                code: {"title": title, "description": description}
+                for code, (title, description) in self.words.items()
+            },
             "steps": [
                 {
                     "title": s.title,
@@ -107,12 +114,31 @@ def parse_template(name: str, doc: Mapping[str, Any]) -> Template:
     return Template(
         name=name,
         title=title.strip(),
+        words=_words(doc, fail),
         description=str(doc.get("description", "")).strip(),
         suggested_tables=int(doc.get("suggested_tables", 4)),
         suggested_capacity=int(doc.get("suggested_capacity", 8)),
         steps=tuple(steps),
         translations=translations,
     )
+
+
+def _words(
+    doc: Mapping[str, Any], fail: Callable[[str], TemplateError]
+) -> dict[str, tuple[str, str]]:
+    """The format's own title and description in other languages: a top-level `[fr]` table."""
+    out = {}
+    for code in TRANSLATED:
+        table = doc.get(code)
+        if table is None:
+            continue
+        if not isinstance(table, dict) or set(table) - {"title", "description"}:
+            raise fail(f"{code} must be a table with a title and a description")
+        title, description = table.get("title"), table.get("description", "")
+        if not isinstance(title, str) or not title.strip() or not isinstance(description, str):
+            raise fail(f"{code} needs a title (and its description as text)")
+        out[code] = (title.strip(), description.strip())
+    return out
 
 
 def _step(i: int, raw: object, fail: Callable[[str], TemplateError]) -> Step:

@@ -122,6 +122,11 @@ def test_a_french_event_has_a_french_console(
     expect(console.get_by_label(fr["console.agenda.template"], exact=True)).to_be_visible()
     load = console.get_by_role("button", name=fr["console.agenda.load"], exact=True)
     expect(load).to_be_visible()
+    # The formats are named in French too ("World café (5 étapes)" was half English).
+    formats = console.get_by_label(fr["console.agenda.template"], exact=True).locator("option")
+    expect(formats.filter(has_text="Atelier de l’avenir")).to_have_count(1)
+    expect(formats.filter(has_text="Forum ouvert")).to_have_count(1)
+    expect(formats.filter(has_text="Future workshop")).to_have_count(0)
     form = console.get_by_role("form", name=fr["console.stepForm.label"])
     expect(form.get_by_label(fr["console.stepForm.heading"])).to_have_attribute(
         "placeholder", fr["console.stepForm.titlePlaceholder"]
@@ -198,6 +203,9 @@ def test_the_facilitator_picks_german_for_the_console_alone(
     expect(console.locator("#step-title")).to_have_attribute(
         "placeholder", de["console.stepForm.titlePlaceholder"]
     )
+    formats = console.locator("#template option")
+    expect(formats.filter(has_text="Zukunftswerkstatt")).to_have_count(1)
+    expect(formats.filter(has_text="Atelier de l’avenir")).to_have_count(0)
     expect(console.locator("#rooms-heading")).to_have_text(de["console.tables.heading"])
     table = console.get_by_test_id("room").first
     expect(table.get_by_test_id("activity")).to_have_text(de["console.table.noNotes"])

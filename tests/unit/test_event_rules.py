@@ -261,6 +261,18 @@ def test_every_shipped_step_speaks_the_participants_languages() -> None:
     assert cafe.instantiate(lambda: "x", "fr")[1].prompt.endswith("notre ville\u00a0?")
 
 
+def test_every_shipped_format_is_named_in_each_consoles_language() -> None:
+    for name, template in load_templates().items():
+        words = template.summary()["words"]
+        assert set(words) == {"fr", "de"}, name
+        for code, said in words.items():
+            assert said["title"] and said["description"], (name, code)
+            assert said["description"] != template.description, (name, code)
+    assert load_templates()["future_workshop"].summary()["words"]["de"]["title"] == (
+        "Zukunftswerkstatt"
+    )
+
+
 @pytest.mark.parametrize(
     ("doc", "problem"),
     [
@@ -282,6 +294,8 @@ def test_every_shipped_step_speaks_the_participants_languages() -> None:
             "prompt",
         ),
         ({"title": "T", "steps": [{"title": "x", "es": {"title": "y"}}]}, "unknown keys"),
+        ({"title": "T", "fr": "Atelier", "steps": [{"title": "x"}]}, "fr must be a table"),
+        ({"title": "T", "de": {"description": "d"}, "steps": [{"title": "x"}]}, "de needs"),
     ],
 )
 def test_broken_templates_are_refused_with_a_reason(doc: dict[str, object], problem: str) -> None:

@@ -129,7 +129,8 @@ export function socketUrl() {
 /**
  * @typedef {{name: string, title: string, description: string, suggested_tables: number,
  *            suggested_capacity: number, steps: {title: string, mode: string,
- *            duration: number}[]}} Template
+ *            duration: number}[],
+ *            words?: Record<string, {title: string, description: string}>}} Template
  */
 
 /** @returns {Promise<{templates: Template[]}>} the formats an agenda can start from */

@@ -2,7 +2,7 @@
 // start it, a template to start from, a step to add, and how the tables are mixed.
 
 import { getTemplates } from "../api.js";
-import { errorText, t } from "../i18n.js";
+import { errorText, language, t } from "../i18n.js";
 import { formatDuration, h, relabel } from "./dom.js";
 import { mountStepCard } from "./step.js";
 
@@ -82,9 +82,11 @@ export function mountAgendaPanel(root, { socket, state, notify }) {
     } }, templateSelect,
   h("button", { type: "submit", class: "button small", text: () => t("console.agenda.load") }));
   getTemplates().then(({ templates }) => {
+    // Named in the console's language where the format has words for it.
+    const words = (/** @type {import("../api.js").Template} */ f) => f.words?.[language()] ?? f;
     templateSelect.append(...templates.map((f) => h("option", { value: f.name,
-      text: () => t("console.agenda.format", { title: f.title, n: f.steps.length }),
-      title: f.description })));
+      text: () => t("console.agenda.format", { title: words(f).title, n: f.steps.length }),
+      title: () => words(f).description })));
   }).catch(() => {});
 
   const addForm = stepForm((step) => send("agenda.set",
