@@ -74,7 +74,11 @@ class NoteRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    # Indexed, as every foreign key column is: erasing an event deletes its participants, and
+    # each deletion looks up the rows pointing at them (a whole table's scan without one).
+    author_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str] = mapped_column(Text)
     seq: Mapped[int] = mapped_column(Integer)  # the seq of its note.added diff
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -182,11 +186,11 @@ class AnswerRow(Base):
         ForeignKey("agenda_steps.id", ondelete="CASCADE"), primary_key=True
     )
     participant_id: Mapped[str] = mapped_column(
-        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     # The table they sat at when they last answered: what the results compare.
     room_id: Mapped[str | None] = mapped_column(
-        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True, index=True
     )
     choice: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -203,8 +207,10 @@ class SeatingRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     step_id: Mapped[str] = mapped_column(String(32))
-    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -215,7 +221,9 @@ class HelpRequestRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
-    raised_by: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    raised_by: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -228,9 +236,11 @@ class BroadcastRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     room_id: Mapped[str | None] = mapped_column(
-        ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True, index=True
     )
-    sender_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    sender_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -243,10 +253,12 @@ class TopicRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(100))
-    proposed_by: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    proposed_by: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16))
     room_id: Mapped[str | None] = mapped_column(
-        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
