@@ -70,6 +70,14 @@ class Debouncer:
             except Exception:
                 log.exception("debounced action failed for %s", key)
 
+    def forget(self, key: str) -> None:
+        """Drop `key`'s pending action: what it was about no longer exists. An action under
+        way finishes (cut short, it could not clean up after itself); its task then finds
+        nothing due and ends."""
+        pending = self._keys.pop(key, None)
+        if pending is not None:
+            pending.dirty_since = None
+
     async def close(self) -> None:
         self._closed = True
         tasks = [p.task for p in self._keys.values() if p.task is not None]

@@ -219,6 +219,10 @@ class PipelineHost:
                 cache.last = themes
         return len(missing)
 
+    def forget(self, event_id: str) -> None:
+        """Drop the event's vectors, texts and themes: the event was erased."""
+        self.events.pop(event_id, None)
+
     def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
         cache = self._cache(event_id)
         known = [n for n in note_ids if n in cache.vectors]
@@ -241,6 +245,8 @@ class Runner(Protocol):
     ) -> int: ...
 
     async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]: ...
+
+    async def forget(self, event_id: str) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -283,6 +289,11 @@ class ThreadRunner:
         assert self._host is not None, "start() first"
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._quick, self._host.split, event_id, list(note_ids))
+
+    async def forget(self, event_id: str) -> None:
+        if self._host is not None:
+            # A dict's pop: no thread needed, and a run under way keeps the cache it holds.
+            self._host.forget(event_id)
 
     async def close(self) -> None:
         self._runs.shutdown(wait=False, cancel_futures=True)
@@ -365,6 +376,11 @@ def _child_split(event_id: str, note_ids: list[str]) -> list[list[str]]:
     return _child_host.split(event_id, note_ids)
 
 
+def _child_forget(event_id: str) -> None:
+    assert _child_host is not None
+    _child_host.forget(event_id)
+
+
 # A placement waits at most this long behind a poll for a run's result.
 _POLL_SECONDS = 0.1
 
@@ -424,6 +440,10 @@ class ProcessRunner:
 
     async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]]:
         return await self._call(_child_split, event_id, list(note_ids))
+
+    async def forget(self, event_id: str) -> None:
+        if self._pool is not None:
+            await self._call(_child_forget, event_id)
 
     async def close(self) -> None:
         if self._pool is not None:

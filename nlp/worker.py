@@ -31,6 +31,10 @@ from .themes import NoteInput, ThemeSet
 log = logging.getLogger("tablee.worker")
 
 
+class EventGone(LookupError):
+    """The event was erased: its store takes nothing more of it."""
+
+
 class ThemeStore(Protocol):
     async def notes(self, event_id: str) -> Sequence[NoteRecord]: ...
 
@@ -42,7 +46,10 @@ class ThemeStore(Protocol):
 
     async def save(
         self, event_id: str, version: int, payload: str, notes_read_at: datetime
-    ) -> bool: ...
+    ) -> bool:
+        """False when another worker stored this version first; EventGone when the event
+        no longer exists."""
+        ...
 
     async def version(self, event_id: str) -> int | None: ...
 
@@ -106,6 +113,9 @@ class ThemeWorker:
         # comes first: between runs new notes are placed one by one (`place`).
         self._every_notes = every_notes
         self._changes: dict[str, int] = {}
+        # Events erased while this worker ran: a late note, job or placement of theirs is
+        # dropped instead of bringing their state back. An id each, for the process's life.
+        self._erased: set[str] = set()
 
     async def start(self) -> None:
         """Load the model in the background: the server accepts connections meanwhile."""
@@ -132,6 +142,8 @@ class ThemeWorker:
 
     def notify(self, event_id: str) -> None:
         """A note of this event changed; themes will follow shortly."""
+        if event_id in self._erased:
+            return
         count = self._changes.get(event_id, 0) + 1
         urgent = count >= self._every_notes
         self._changes[event_id] = 0 if urgent else count
@@ -139,6 +151,8 @@ class ThemeWorker:
 
     async def latest_text(self, event_id: str) -> str | None:
         """The event's latest themes payload, as the JSON text that was stored."""
+        if event_id in self._erased:
+            return None
         state = self._events.get(event_id)
         if state is not None and state.text is not None:
             return state.text
@@ -158,8 +172,12 @@ class ThemeWorker:
         return payload
 
     async def refresh(self, event_id: str) -> str | None:
-        """Recompute the event's themes now, store and publish them; the payload's text."""
-        if not self._ready_ok:
+        """Recompute the event's themes now, store and publish them; the payload's text.
+
+        None when there is nothing to publish: the model is not loaded, another worker
+        stored this version first, or the event was erased (it is then forgotten here).
+        """
+        if not self._ready_ok or event_id in self._erased:
             return None
         state = self._events.setdefault(event_id, _EventState())
         ledger = state.ledger
@@ -191,6 +209,9 @@ class ThemeWorker:
             if output is None:
                 raise RuntimeError(f"the theme runner declined a full run of {event_id}")
             state.diverged = False
+        if event_id in self._erased:
+            await self._runner.forget(event_id)  # erased during the run, which kept its cache
+            return None
         ledger.applied(request)
         state.text, state.version = output.text, output.version
         state.runs += 1
@@ -202,7 +223,9 @@ class ThemeWorker:
             self._store_later(event_id, wait)
         else:
             state.unsaved = None
-            if not await self._store.save(event_id, output.version, output.text, reading.read_at):
+            if not await self._save(event_id, output.version, output.text, reading.read_at):
+                if event_id in self._erased:
+                    return None
                 log.info(
                     "themes v%d of %s were saved by another worker first", output.version, event_id
                 )
@@ -234,7 +257,30 @@ class ThemeWorker:
         version, text, read_at = state.unsaved
         state.unsaved = None
         state.saved_at = time.monotonic()
-        return await self._store.save(event_id, version, text, read_at)
+        return await self._save(event_id, version, text, read_at)
+
+    async def _save(self, event_id: str, version: int, text: str, read_at: datetime) -> bool:
+        try:
+            return await self._store.save(event_id, version, text, read_at)
+        except EventGone:
+            # Erased since this worker last heard of it (its process was not told, or the
+            # erasure came in the middle of a run): nothing was written, and nothing will be.
+            log.info("event %s was erased; its themes are dropped", event_id)
+            await self.forget(event_id)
+            return False
+
+    async def forget(self, event_id: str) -> None:
+        """The event was erased: drop everything held of it, here and in the runner, and
+        take nothing more of it."""
+        self._erased.add(event_id)
+        self._debouncer.forget(event_id)
+        self._changes.pop(event_id, None)
+        self._events.pop(event_id, None)
+        storing = self._stores.pop(event_id, None)
+        if storing is not None and storing is not asyncio.current_task():
+            storing.cancel()
+        if self._ready_ok:
+            await self._runner.forget(event_id)
 
     async def flush(self) -> int:
         """Store the themes made since each event's last store; how many were stored."""
@@ -254,22 +300,36 @@ class ThemeWorker:
         return fold(await self._store.edits(event_id))
 
     async def place(self, event_id: str, notes: Sequence[NoteInput]) -> list[Placement]:
-        """Put new notes in themes now, before the next re-clustering; [] if not ready."""
-        if not self._ready_ok or not notes:
+        """Put new notes in themes now, before the next re-clustering; [] if not ready or
+        the event was erased."""
+        if not self._ready_ok or not notes or event_id in self._erased:
             return []
-        return await self._runner.place(event_id, notes)
+        placed = await self._runner.place(event_id, notes)
+        if event_id in self._erased:
+            await self._runner.forget(event_id)  # erased while placing: the cache came back
+            return []
+        return placed
 
     async def absorb(
         self, event_id: str, notes: Sequence[NoteInput], themes: ThemeSet | None
     ) -> int:
-        """Notes and themes made elsewhere, for placements here; 0 if not ready."""
-        if not self._ready_ok:
+        """Notes and themes made elsewhere, for placements here; 0 if not ready or the event
+        was erased."""
+        if not self._ready_ok or event_id in self._erased:
             return 0
-        return await self._runner.absorb(event_id, notes, themes)
+        taken = await self._runner.absorb(event_id, notes, themes)
+        if event_id in self._erased:
+            await self._runner.forget(event_id)
+            return 0
+        return taken
+
+    def erased(self, event_id: str) -> bool:
+        """Whether this worker heard the event was erased."""
+        return event_id in self._erased
 
     async def split(self, event_id: str, note_ids: Sequence[str]) -> list[list[str]] | None:
         """Two parts of a theme's notes, by their vectors; None if not ready."""
-        if not self._ready_ok:
+        if not self._ready_ok or event_id in self._erased:
             return None
         return await self._runner.split(event_id, note_ids)
 

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from .auth import TokenSigner
 from .broker import broker_from_url
 from .context import AppContext
+from .erasure import hear_erasures
 from .http import routes
 from .hub import Hub
 from .migrate import upgrade_async
@@ -51,10 +52,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return await store.frames_since(room_id, after, epoch)
 
         hub = Hub(broker, store.head, repair)
-        await hub.start()
         ctx = AppContext(
             settings, store, hub, TokenSigner(_secret_key(settings), settings.token_ttl_seconds)
         )
+        hear_erasures(ctx)
+        await hub.start()
         if settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
             from .presence_registry import RedisPresence
 

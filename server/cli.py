@@ -165,6 +165,59 @@ async def _report_text(
         await store.close()
 
 
+def _delete_event(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return asyncio.run(_erase(settings, args.code, args.yes))
+
+
+async def _erase(settings: Settings, code: str, yes: bool) -> int:
+    from .erasure import tell_servers
+    from .rooms import normalise_join_code
+    from .store import Store
+    from .store.erasure import EventCounts, count_event, erase_event
+
+    def held(counts: EventCounts) -> str:
+        return (
+            f"{counts.notes} notes, {counts.participants} participants, {counts.rooms} rooms, "
+            f"{counts.answers} answers"
+        )
+
+    store = Store(settings.database_url)
+    try:
+        found = await store.event_by_code(normalise_join_code(code))
+        if found is None:
+            print(f"tablee: no event has the code {code!r} in this database", file=sys.stderr)
+            return 1
+        event = found[0]
+        named = f"{event.title!r} ({event.join_code})"
+        if not yes:
+            counts = await count_event(store, event.id)
+            print(
+                f"would delete {named} and everything in it: {held(counts)}, with its likes, "
+                "themes, agenda, seats, help calls, broadcasts and topics.\n"
+                f"Nothing was deleted. To delete it: tablee delete-event {event.join_code} --yes"
+            )
+            return 1
+        erased = await erase_event(store, event.id)
+        if erased is None:
+            print(f"tablee: {named} was deleted meanwhile", file=sys.stderr)
+            return 1
+    finally:
+        await store.close()
+    print(f"deleted {named}: {held(erased)}")
+    heard = await tell_servers(settings, event.id)
+    if heard is None:
+        # Only a server's own DELETE reaches its memory with the in-process broker.
+        print(
+            "A server still running on this database keeps the event's open pages and themes "
+            "in memory until it restarts (its DELETE /api/events/CODE closes and drops them).",
+            file=sys.stderr,
+        )
+    else:
+        print(f"told {heard} running server and worker processes to close and forget it")
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from .worker import main as worker_main
 
@@ -233,6 +286,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
     report.set_defaults(func=_report)
+
+    delete = sub.add_parser(
+        "delete-event",
+        help="erase an event and everything in it from the database (operators)",
+        description=(
+            "Erase an event: every participant, note, like, answer, theme, edit, broadcast, "
+            "help call, topic and seat. Without --yes, print what would be deleted and exit 1."
+        ),
+    )
+    delete.add_argument("code", help="the event's join code")
+    delete.add_argument("--yes", action="store_true", help="really delete it; it cannot be undone")
+    delete.set_defaults(func=_delete_event)
 
     from . import simulate
 

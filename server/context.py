@@ -94,6 +94,21 @@ class AppContext:
             self._seat_counts = Debouncer(publish, quiet=0.3, max_wait=1.0)
         self._seat_counts.touch(event_id)
 
+    async def forget_event(self, event_id: str) -> None:
+        """The event was erased: drop what this process holds of it and anything pending for
+        it (head counts, recounts, theme jobs, placements, its step timer, its themes)."""
+        self.timers.cancel(event_id)
+        self._room_lists.pop(event_id, None)
+        for room_id in [r.id for r in self._rooms.values() if r.event_id == event_id]:
+            del self._rooms[room_id]
+        for pending in (self._seat_counts, self.tally_pushes, self.job_queue):
+            if pending is not None:
+                pending.forget(event_id)
+        if self.placements is not None:
+            self.placements.forget(event_id)
+        if self.worker is not None:
+            await self.worker.forget(event_id)
+
     async def close(self) -> None:
         if self._seat_counts is not None:
             await self._seat_counts.close()

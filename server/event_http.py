@@ -4,7 +4,8 @@ the event's settings.
 A table's code holds the join link with that table in it, so phones scanned at a table in the
 hall land at that table; the host's variant joins as the table host, who types for the table.
 The report (every note as CSV, the themes as Markdown) is for the event's staff, who send
-their token as `Authorization: Bearer …`; its facilitators change the event the same way.
+their token as `Authorization: Bearer …`; its facilitators change or erase the event the
+same way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from .auth import TokenError
 from .context import AppContext
+from .erasure import erase
 from .event_fanout import publish_event
 from .facilitation import check_not_removed
 from .http import _base_url, _Body, _body, _ctx, _event, _handle
@@ -25,7 +27,14 @@ from .languages import check_language
 from .protocol import ErrorCode, ProtocolError
 from .qr import qr_svg
 from .report import CSV_BOM
-from .rooms import STAFF_ROLES, Event, Participant, check_can_watch_themes, check_staff
+from .rooms import (
+    STAFF_ROLES,
+    Event,
+    Participant,
+    check_can_watch_themes,
+    check_staff,
+    normalise_join_code,
+)
 from .store.report import render_report
 from .templates import TemplateError, load_templates
 
@@ -61,6 +70,11 @@ async def room_qr(request: Request) -> Response:
 
 class EventChange(_Body):
     language: str
+
+
+class EventErasure(_Body):
+    # The event's join code, typed again: a stray or replayed request erases nothing.
+    confirm: str = ""
 
 
 async def _bearer(request: Request) -> tuple[AppContext, Event, Participant]:
@@ -99,6 +113,23 @@ async def update_event(request: Request) -> Response:
         raise ProtocolError(ErrorCode.NOT_FOUND, "no event has this code")
     await publish_event(ctx, changed)
     return JSONResponse({"event": changed.to_wire()})
+
+
+async def delete_event(request: Request) -> Response:
+    """A facilitator erases the event and everything in it; every open page is closed."""
+    ctx, event, actor = await _bearer(request)
+    check_staff(actor, "delete the event")
+    body = await _body(request, EventErasure)
+    if normalise_join_code(body.confirm) != event.join_code:
+        raise ProtocolError(
+            ErrorCode.INVALID,
+            f"confirm: to delete this event and everything in it, send its join code "
+            f'as {{"confirm": "{event.join_code}"}}',
+        )
+    counts = await erase(ctx, event)
+    if counts is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "no event has this code")
+    return JSONResponse({"deleted": counts.to_wire()})
 
 
 def _download(body: str, media_type: str, filename: str) -> Response:
@@ -144,6 +175,7 @@ def event_routes() -> list[BaseRoute]:
         Route("/api/templates", _handle(templates_list), methods=["GET"]),
         # GET of the same path is http.py's `event_info`; the router picks by method.
         Route("/api/events/{code}", _handle(update_event), methods=["PATCH"]),
+        Route("/api/events/{code}", _handle(delete_event), methods=["DELETE"]),
         Route("/api/events/{code}/rooms/{room}/qr.svg", _handle(room_qr), methods=["GET"]),
         Route("/api/events/{code}/report/notes.csv", _handle(report_csv), methods=["GET"]),
         Route("/api/events/{code}/report/themes.md", _handle(report_markdown), methods=["GET"]),

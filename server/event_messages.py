@@ -211,6 +211,7 @@ EVENT_SERVER_TYPES = frozenset(
         "moved",
         "people.updated",
         "removed",
+        "event.deleted",
         "topics.updated",
         "answers.updated",
     }

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
@@ -30,6 +31,9 @@ REPAIR_DELAY = 0.2
 # Every hub listens here: orders to close the connections on a channel, whichever process
 # holds them. Not a channel of frames: nothing on it is forwarded to a socket.
 CLOSINGS = "hub:close"
+# A connection that starts listening on a channel closed this recently is closed at once: it
+# was let in (its token read) just before the close, and heard the order before listening.
+CLOSED_MEMORY_SECONDS = 60.0
 
 
 def room_channel(room_id: str) -> str:
@@ -63,6 +67,11 @@ def theme_diffs_channel(event_id: str) -> str:
 def pack(origin: str, frame: str, seq: int | None = None, epoch: str | None = None) -> str:
     """Broker message: a one-line header (sending process, room seq, epoch), then the frame."""
     return f"{origin} {seq if seq is not None else '-'} {epoch or '-'}\n{frame}"
+
+
+def closing_order(channel: str, frame: str, code: int, reason: str) -> str:
+    """The body of an order on CLOSINGS: close `channel`'s connections after `frame`."""
+    return json.dumps({"channel": channel, "frame": frame, "code": code, "reason": reason})
 
 
 def unpack(message: str) -> tuple[str, int | None, str | None, str]:
@@ -319,6 +328,8 @@ class _Resumed:
 
 Repair = Callable[[str, int, str], Awaitable[list[str] | None]]
 Head = Callable[[str], Awaitable[tuple[int, str]]]
+Order = Callable[[str], None]
+"""Handles the body of an order another process sent (`Hub.on_order`); must not block."""
 
 
 class Hub:
@@ -330,6 +341,9 @@ class Hub:
         self._sequencers: dict[str, RoomSequencer] = {}
         self._opening: dict[str, asyncio.Future[None]] = {}
         self._repairs: dict[str, asyncio.Task[None]] = {}
+        self._orders: dict[str, Order] = {CLOSINGS: self._closing_order}
+        # channel -> (when, last frame, code, reason) of its recent closes, oldest first
+        self._closed: dict[str, tuple[float, str, int, str]] = {}
         self.connections: set[Connection] = set()
         self.origin = uuid.uuid4().hex[:12]
         self.stats: dict[str, int] = {
@@ -340,9 +354,15 @@ class Hub:
             "repairs": 0,
         }
 
+    def on_order(self, channel: str, handler: Order) -> None:
+        """Messages on `channel` are orders to this process, not frames for sockets: each one
+        another process sends (`order`) goes to `handler`. Register before `start`."""
+        self._orders[channel] = handler
+
     async def start(self) -> None:
-        # Before starting, so the broker's first subscription already includes it.
-        await self._broker.subscribe(CLOSINGS)
+        # Before starting, so the broker's first subscription already includes them.
+        for channel in self._orders:
+            await self._broker.subscribe(channel)
         await self._broker.start(self._on_message, self.resync)
 
     async def ping_broker(self) -> None:
@@ -381,6 +401,9 @@ class Hub:
                 opening.set_result(None)
         elif channel in self._opening:
             await asyncio.shield(self._opening[channel])
+        closed = self._closed.get(channel)
+        if closed is not None and time.monotonic() - closed[0] < CLOSED_MEMORY_SECONDS:
+            conn.end(*closed[1:])
 
     async def unlisten(self, conn: Connection, channel: str) -> None:
         conn.channels.discard(channel)
@@ -426,18 +449,30 @@ class Hub:
         """Every connection listening on `channel`, here and in every other process, gets
         `frame` as its last and is then closed with `code`."""
         self._close_here(channel, frame, code, reason)
+        await self.order(CLOSINGS, closing_order(channel, frame, code, reason))
+
+    async def order(self, channel: str, body: str) -> None:
+        """Send `body` to the handler of `channel` (`on_order`) in every other process."""
         if not self._broker.reaches_others:
             return
-        order = json.dumps({"channel": channel, "frame": frame, "code": code, "reason": reason})
         try:
-            await self._broker.publish(CLOSINGS, pack(self.origin, order))
+            await self._broker.publish(channel, pack(self.origin, body))
         except BrokerError as exc:
-            # Unlike a room's diffs, nothing repairs this from the store: say so loudly. The
-            # connections elsewhere stay open; their token is refused on reconnecting.
+            # Unlike a room's diffs, nothing repairs an order from the store: say so loudly.
+            # Connections elsewhere stay open; their token is refused on reconnecting.
             self.stats["broker_errors"] += 1
-            log.error("could not tell other processes to close %s: %s", channel, exc)
+            log.error("could not send an order on %s to other processes: %s", channel, exc)
+
+    def _closing_order(self, body: str) -> None:
+        order = json.loads(body)
+        self._close_here(order["channel"], order["frame"], order["code"], order["reason"])
 
     def _close_here(self, channel: str, frame: str, code: int, reason: str) -> None:
+        now = time.monotonic()
+        self._closed.pop(channel, None)
+        self._closed[channel] = (now, frame, code, reason)
+        while next(iter(self._closed.values()))[0] < now - CLOSED_MEMORY_SECONDS:
+            del self._closed[next(iter(self._closed))]
         for conn in tuple(self._listeners.get(channel, ())):
             conn.end(frame, code, reason)
 
@@ -445,9 +480,9 @@ class Hub:
         origin, seq, epoch, frame = unpack(message)
         if origin == self.origin:
             return
-        if channel == CLOSINGS:  # rare, and parsed only here, off the frames' path
-            order = json.loads(frame)
-            self._close_here(order["channel"], order["frame"], order["code"], order["reason"])
+        order = self._orders.get(channel)
+        if order is not None:  # rare, and parsed only here, off the frames' path
+            order(frame)
             return
         self._deliver(channel, seq, epoch, frame)
 

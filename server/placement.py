@@ -77,12 +77,21 @@ class PlacementBatcher:
         while waiting.notes:
             await asyncio.sleep(self._delay)
             batch, waiting.notes = waiting.notes, []
+            if not batch:
+                break  # the event was erased meanwhile (`forget`)
             try:
                 await self._place(event_id, batch)
             except Exception:
                 log.exception("placing %d notes of %s failed", len(batch), event_id)
         if self._waiting.get(event_id) is waiting:
             del self._waiting[event_id]
+
+    def forget(self, event_id: str) -> None:
+        """The event was erased: its notes still waiting are not placed. A batch being placed
+        finishes, and the theme worker drops what it made of it."""
+        waiting = self._waiting.pop(event_id, None)
+        if waiting is not None:
+            waiting.notes.clear()
 
     async def close(self) -> None:
         tasks = [w.task for w in self._waiting.values() if w.task is not None]

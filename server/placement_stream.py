@@ -19,6 +19,7 @@ from .consumer_group import ConsumerGroup
 
 GROUP = "tablee-placers"
 STREAM_MAX = 10_000  # approximate cap: minutes of an assembly's notes, then trimmed
+DROP_PAGE = 1_000  # entries read per round trip when an erased event's are deleted
 
 
 class PlacementStreamError(RuntimeError):
@@ -97,6 +98,25 @@ class PlacementStream(ConsumerGroup):
         ids = [str(i) for i in reply or ()]  # with justid, redis-py returns the ids alone
         await self.ack(*ids)
         return len(ids)
+
+    async def drop_event(self, event_id: str) -> int:
+        """Delete the event's entries, read or not, from the stream: each holds a note's text,
+        and a quiet server may not trim them for weeks. How many were deleted."""
+        dropped, start = 0, "-"
+        try:
+            while True:
+                # At most STREAM_MAX entries and change: read through once, a page at a time.
+                page: Any = await self._client.xrange(
+                    self.stream, min=start, max="+", count=DROP_PAGE
+                )
+                ids = [i for i, fields in page if fields.get("event") == event_id]
+                if ids:
+                    dropped += int(await self._client.xdel(self.stream, *ids))
+                if len(page) < DROP_PAGE:
+                    return dropped
+                start = "(" + str(page[-1][0])  # exclusive: after the last entry read
+        except (RedisError, OSError) as exc:
+            raise PlacementStreamError(str(exc)) from None
 
     async def redis_time(self) -> float:
         """Redis's clock, to compare with entry ids whatever this host's clock says."""

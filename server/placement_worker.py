@@ -34,7 +34,7 @@ from .hub import pack, themes_channel
 from .placement import connection_channel, placement_frames
 from .placement_stream import PlacementJob, PlacementStream
 from .store import Store
-from .store.models import NoteRow, ThemeSnapshotRow
+from .store.models import EventRow, NoteRow, ThemeSnapshotRow
 
 log = logging.getLogger("tablee.worker")
 
@@ -134,9 +134,18 @@ class PlacementConsumer:
                 log.exception("placing %d notes of event %s failed", len(batch), event_id)
         await self.stream.ack(*(j.id for j in jobs))
 
+    def forget(self, event_id: str) -> None:
+        """The event was erased: what was read of it goes."""
+        self._seen.pop(event_id, None)
+
     async def _place(self, event_id: str, batch: list[PlacementJob]) -> None:
         started = time.perf_counter()
-        await self._sync(event_id, {j.note_id for j in batch})
+        if self.themes.erased(event_id) or not await self._sync(
+            event_id, {j.note_id for j in batch}
+        ):
+            # Erased after these notes were queued: acknowledged with the batch, never placed.
+            self.dropped += len(batch)
+            return
         notes = [NoteInput(j.note_id, j.text, j.room_id, j.created_at) for j in batch]
         placed = await self.themes.place(event_id, notes)
         for job, placement in zip(batch, placed, strict=True):
@@ -159,8 +168,9 @@ class PlacementConsumer:
             (time.perf_counter() - started) * 1000,
         )
 
-    async def _sync(self, event_id: str, exclude: set[str]) -> None:
-        """Take in what changed in the event since the last look, but for `exclude`."""
+    async def _sync(self, event_id: str, exclude: set[str]) -> bool:
+        """Take in what changed in the event since the last look, but for `exclude`; False
+        when the event no longer exists (then forgotten here and by the theme worker)."""
         seen = self._seen.get(event_id)
         first = seen is None
         if seen is None:
@@ -172,6 +182,11 @@ class PlacementConsumer:
         if seen.changed is not None:
             query = query.where(NoteRow.updated_at > seen.changed - SYNC_OVERLAP)
         async with self.store.engine.connect() as db:
+            exists = await db.scalar(select(EventRow.id).where(EventRow.id == event_id))
+            if exists is None:
+                self.forget(event_id)
+                await self.themes.forget(event_id)
+                return False
             version = await db.scalar(
                 select(func.max(ThemeSnapshotRow.version)).where(
                     ThemeSnapshotRow.event_id == event_id
@@ -197,3 +212,4 @@ class PlacementConsumer:
             notes = warm_sample(notes, themes, limit=self.warm_limit)
         if notes or themes is not None:
             await self.themes.absorb(event_id, notes, themes)
+        return True

@@ -3,7 +3,8 @@
 Several can run side by side; they share the jobs through the consumer group. Themes they
 make are stored, then published on the event's themes channel for every server process.
 A periodic sweep re-queues events whose notes changed after their latest themes, so a job
-lost with Redis is made up for.
+lost with Redis is made up for. An event erased on a server is forgotten here too (the
+ERASED order); a job or placement of it still queued is acknowledged and dropped.
 
 Beside the jobs, each worker places new notes from the placement stream
 (`server/placement_worker.py`) in a task of its own, so a placement never waits for the
@@ -25,7 +26,8 @@ from nlp.factory import make_pipeline
 from nlp.runner import ThreadRunner
 from nlp.worker import ThemeWorker
 
-from .hub import pack
+from .erasure import ERASED
+from .hub import pack, unpack
 from .jobs import Job, ThemeJobs
 from .placement_stream import PlacementStream
 from .placement_worker import PlacementConsumer
@@ -62,6 +64,7 @@ class JobWorker:
             max_age=settings.placement_max_age_seconds,
         )
         self.handled = 0
+        self._forgetting: set[asyncio.Task[None]] = set()
 
     async def _publish(self, event_id: str, snapshot: str, diff: str | None) -> None:
         async def send(channel: str, frame: str) -> None:
@@ -69,8 +72,23 @@ class JobWorker:
 
         await publish_update(event_id, snapshot, diff, self.broker.heard_elsewhere, send)
 
+    def _on_order(self, channel: str, message: str) -> None:
+        if channel != ERASED:
+            return
+        _, _, _, event_id = unpack(message)
+        task = asyncio.get_running_loop().create_task(self.forget(event_id))
+        self._forgetting.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(self._forgetting.discard)
+
+    async def forget(self, event_id: str) -> None:
+        """The event was erased: its notes' vectors and texts go, and nothing of it comes back."""
+        self.placements.forget(event_id)
+        await self.themes.forget(event_id)
+        log.info("event %s was erased; its theme state is dropped", event_id)
+
     async def run(self, stop: asyncio.Event) -> None:
-        await self.broker.start(lambda _c, _m: None, lambda: None)
+        await self.broker.subscribe(ERASED)
+        await self.broker.start(self._on_order, lambda: None)
         await self.jobs.ensure_group()
         await self.themes.start()
         if not await self.themes.wait_ready():

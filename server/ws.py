@@ -16,6 +16,7 @@ from . import protocol, raw_frames
 from .auth import TokenError
 from .commands import HANDLERS, leave_room
 from .context import AppContext
+from .erasure import CLOSE_EVENT_DELETED, EVENT_DELETED_REASON
 from .event_fanout import person_channel
 from .facilitation import check_not_removed
 from .hub import Connection, event_channel
@@ -72,22 +73,19 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.close(code=CLOSE_POLICY)
         return
     participant = await ctx.store.participant(claims.participant_id)
-    if participant is None or participant.event_id != claims.event_id:
-        await websocket.close(code=CLOSE_POLICY)
-        return
-    event = await ctx.store.event(participant.event_id)
+    event = await ctx.store.event(claims.event_id)
     if event is None:
+        # A token this server signed, for an event it no longer holds: the event was erased.
+        gone = ProtocolError(ErrorCode.NOT_FOUND, "this event was deleted")
+        await _refuse(websocket, gone, CLOSE_EVENT_DELETED, EVENT_DELETED_REASON)
+        return
+    if participant is None or participant.event_id != event.id:
         await websocket.close(code=CLOSE_POLICY)
         return
     try:
         check_not_removed(participant)
     except ProtocolError as exc:
-        log.info("socket refused: %s", exc.message)
-        # Accepted only to say why: a browser cannot read why a handshake was refused, and
-        # would keep trying as after any network failure.
-        await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
-        await websocket.send_text(protocol.error_frame(exc))
-        await websocket.close(code=CLOSE_REMOVED, reason=REMOVED_REASON)
+        await _refuse(websocket, exc, CLOSE_REMOVED, REMOVED_REASON)
         return
 
     await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
@@ -127,6 +125,15 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 await leave_room(ctx, conn, room_id)
         await ctx.hub.remove(conn)
         await conn.close()
+
+
+async def _refuse(websocket: WebSocket, error: ProtocolError, code: int, reason: str) -> None:
+    """Accept only to say why, then close: a browser cannot read why a handshake was
+    refused, and would keep trying as after any network failure."""
+    log.info("socket refused: %s", error.message)
+    await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
+    await websocket.send_text(protocol.error_frame(error))
+    await websocket.close(code=code, reason=reason)
 
 
 class _Strikes:

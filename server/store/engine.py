@@ -8,17 +8,30 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# A failed statement's error carries its parameters, and errors are logged: a note's text,
+# a pseudonym or a theme snapshot would end up in the server's logs, which outlive an
+# event's erasure. The statement itself and the database's own message are kept.
+HIDE_PARAMETERS = True
+
 
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=HIDE_PARAMETERS
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # No ping before each checkout: it is a round trip on every request, a tenth of a post's
     # cost. A connection dropped by a database restart fails once, SQLAlchemy then renews the
     # whole pool, and a post retries by itself (clients resend anything else).
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=False,
+        hide_parameters=HIDE_PARAMETERS,
+    )
 
 
 def make_sqlite_writer(url: str) -> Engine | None:
@@ -34,6 +47,7 @@ def make_sqlite_writer(url: str) -> Engine | None:
     engine = create_engine(
         parsed.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": 30, "check_same_thread": False},
+        hide_parameters=HIDE_PARAMETERS,
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine

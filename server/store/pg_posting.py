@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import protocol
 from ..rooms import Note, Participant, Room
-from .posting import Posted, new_note, trim_upto
+from .posting import Posted, RoomGone, new_note, trim_upto
 
 POST = """
 WITH bumped AS (
@@ -88,10 +88,6 @@ _CONNECTION_LOST = (
     asyncpg.InternalClientError,
     OSError,
 )
-
-
-class RoomGone(LookupError):
-    """The room was deleted between the request's checks and its write."""
 
 
 class PgPoster:

@@ -114,6 +114,7 @@ def _runner(c: Connection) -> Run:
             statements[statement] = _DriverStatement.compile(statement, c.dialect)
     cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
     driver_error: type[Exception] = c.dialect.loaded_dbapi.Error
+    hide = c.engine.hide_parameters  # the note's text stays out of the error, as elsewhere
 
     def run(statement: Executable, params: Mapping[str, Any]) -> _Rows:
         compiled = statements[statement]
@@ -122,10 +123,16 @@ def _runner(c: Connection) -> Run:
             rows: _Rows = cursor.execute(compiled.sql, args)
         except driver_error as exc:
             # As SQLAlchemy would raise it: a repeated note id is an IntegrityError to callers.
-            raise DBAPIError.instance(compiled.sql, args, exc, driver_error) from exc
+            raise DBAPIError.instance(
+                compiled.sql, args, exc, driver_error, hide_parameters=hide
+            ) from exc
         return rows
 
     return run
+
+
+class RoomGone(LookupError):
+    """The room was deleted (with its event) between the request's checks and its write."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,10 @@ def insert_note(
     """Store a note and its diff frame in the caller's transaction: blocking, so that a whole
     post is one call on SQLite's writer thread (PostgreSQL's is `pg_posting`)."""
     run = _runner(c)
-    seq, epoch = run(BUMP, {"room_id": room.id}).fetchone()
+    bumped = run(BUMP, {"room_id": room.id}).fetchone()
+    if bumped is None:
+        raise RoomGone(room.id)
+    seq, epoch = bumped
     # The step is read in this transaction, so a note belongs to the step it committed in.
     (step_id,) = run(
         INSERT_NOTE,

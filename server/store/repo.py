@@ -39,7 +39,7 @@ from .models import (
     RoomEventRow,
     RoomRow,
 )
-from .pg_posting import PgPoster, RoomGone
+from .pg_posting import PgPoster
 from .rows import (
     bump_seq,
     count_members,
@@ -322,8 +322,8 @@ class Store:
         self, actor: Participant, room: Room, note_id: str, text_: str
     ) -> Committed:
         now = utc_now()
-        if self._pg_poster is not None:
-            try:
+        try:
+            if self._pg_poster is not None:
                 done = await self._pg_poster.post(
                     actor,
                     room,
@@ -333,21 +333,21 @@ class Store:
                     keep_frames=self._history,
                     trim_every=TRIM_EVERY,
                 )
-            except RoomGone:
-                raise ProtocolError(ErrorCode.NOT_FOUND, "this room no longer exists") from None
-        else:
-            post = functools.partial(
-                posting.insert_note,
-                actor=actor,
-                room=room,
-                note_id=note_id,
-                text=text_,
-                now=now,
-                keep_frames=self._history,
-                trim_every=TRIM_EVERY,
-            )
-            assert self._sqlite is not None
-            done = await self._sqlite.in_place(post)
+            else:
+                post = functools.partial(
+                    posting.insert_note,
+                    actor=actor,
+                    room=room,
+                    note_id=note_id,
+                    text=text_,
+                    now=now,
+                    keep_frames=self._history,
+                    trim_every=TRIM_EVERY,
+                )
+                assert self._sqlite is not None
+                done = await self._sqlite.in_place(post)
+        except posting.RoomGone:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "this room no longer exists") from None
         return Committed(done.seq, done.epoch, done.frame, done.note)
 
     async def _posted(self, note_id: str) -> tuple[Note, int, str] | None:
