@@ -120,6 +120,18 @@ export function setEventLanguage(code, token, language) {
   return call("PATCH", `/api/events/${encodeURIComponent(code)}`, { language }, token);
 }
 
+/**
+ * Erase the event and everything in it, for good; `confirm` is its join code, typed again.
+ * @param {string} code
+ * @param {string} token the facilitator's token
+ * @param {string} confirm
+ * @returns {Promise<{deleted: Record<string, number>}>} how many notes, people, tables and
+ *   answers were erased
+ */
+export function deleteEvent(code, token, confirm) {
+  return call("DELETE", `/api/events/${encodeURIComponent(code)}`, { confirm }, token);
+}
+
 /** @returns {string} the WebSocket URL of this server */
 export function socketUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

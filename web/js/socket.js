@@ -15,6 +15,8 @@ import { backoffDelay, Pacer } from "./timing.js";
 
 /** The server's close code for a person removed from the event: their token is refused. */
 export const CLOSE_REMOVED = 4403;
+/** The server's close code for every connection of an event that was deleted. */
+export const CLOSE_EVENT_DELETED = 4410;
 
 /**
  * Events (CustomEvent, data in `detail`):
@@ -30,6 +32,7 @@ export const CLOSE_REMOVED = 4403;
  * - `room-error` {room, error}
  * - `unreachable` {attempts}: several connection attempts in a row failed before opening
  * - `removed` {}: a facilitator took this person out of the event; the socket stops for good
+ * - `deleted` {}: a facilitator deleted the event; the socket stops for good
  * - `frame` any other server frame (agenda, moves, broadcasts, help, people, topics)
  */
 export class TableeSocket extends EventTarget {
@@ -105,6 +108,13 @@ export class TableeSocket extends EventTarget {
     this.emit("removed", {});
   }
 
+  /** The event was deleted (an `event.deleted` frame, or the close after it): stop for good. */
+  deleted() {
+    if (this.stopped) return;
+    this.stop();
+    this.emit("deleted", {});
+  }
+
   /** @param {ConnectionState} state @param {number} [retryInMs] */
   setState(state, retryInMs) {
     this.state = state;
@@ -137,6 +147,7 @@ export class TableeSocket extends EventTarget {
       if (this.ws !== ws) return;
       // Trying again would be refused the same way, for ever.
       if (ev.code === CLOSE_REMOVED) this.removed();
+      if (ev.code === CLOSE_EVENT_DELETED) this.deleted();
       if (!opened) this.failuresBeforeOpen += 1;
       this.closed();
     };
@@ -251,6 +262,9 @@ export class TableeSocket extends EventTarget {
         break;
       case "removed":
         this.removed();
+        break;
+      case "event.deleted":
+        this.deleted();
         break;
       case "themes.snapshot":
         this.themesHeld = p;

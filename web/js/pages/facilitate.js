@@ -3,11 +3,13 @@
 // It speaks the event's language, or the one its facilitator picked at the foot of the page,
 // and changes language in place: nothing typed, opened or scrolled is lost.
 
-import { downloadReport, facilitate, getEvent, setEventLanguage, socketUrl } from "../api.js";
+import { deleteEvent, downloadReport, facilitate, getEvent, setEventLanguage, socketUrl }
+  from "../api.js";
 import { CONSOLE_PICK, chooseLanguage, errorText, language, languagePicker, pickLanguage, t,
   useLanguage } from "../i18n.js";
 import { Outbox } from "../outbox.js";
-import { cleanCode, lastFacilitated, loadSession, outboxKey, saveSession } from "../session.js";
+import { cleanCode, forgetSession, lastFacilitated, loadSession, outboxKey, saveSession }
+  from "../session.js";
 import { TableeSocket } from "../socket.js";
 import { byId, h, relabel, showOnly, speak } from "../views/dom.js";
 import { mountConsoleEvent } from "../views/console-event.js";
@@ -148,6 +150,7 @@ function openConsole(session) {
 
   const outbox = new Outbox(outboxKey(me.id));
   const socket = new TableeSocket({ url: socketUrl(), token: session.token, outbox });
+  mountErase(session, socket, notify);
   mountStatus(byId("status"), socket, outbox);
   /** @type {Set<RoomWall>} */
   const walls = new Set();
@@ -380,3 +383,51 @@ function main() {
 }
 
 main();
+
+
+/**
+ * Deleting the event for good: the facilitator types its code again, the server erases it and
+ * closes every page of it, this one included (the socket's `deleted`). What was erased is said.
+ * @param {Session} session
+ * @param {TableeSocket} socket
+ * @param {(message: string) => void} notify
+ */
+function mountErase(session, socket, notify) {
+  const code = session.event.join_code;
+  /** @type {Record<string, number> | null} */
+  let erased = null;
+  const showDeleted = () => {
+    forgetSession("facilitator", code);
+    if (lastFacilitated() === code) localStorage.removeItem("tablee.facilitating");
+    localStorage.removeItem(outboxKey(session.participant.id));
+    showOnly(byId("deleted-view"), byId("console-view"));
+    byId("status").replaceChildren();
+    if (erased) {
+      byId("deleted-body").textContent = t("console.deleted.counts", {
+        notes: t("console.deleted.notes", { n: erased.notes ?? 0 }),
+        people: t("console.deleted.people", { n: erased.participants ?? 0 }),
+        answers: t("console.deleted.answers", { n: erased.answers ?? 0 }),
+      });
+    }
+    byId("deleted-heading").focus();
+  };
+  socket.addEventListener("deleted", showDeleted);
+  const form = /** @type {HTMLFormElement} */ (byId("erase-form"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const typed = cleanCode(/** @type {HTMLInputElement} */ (byId("erase-code")).value);
+    if (typed !== code) {
+      notify(t("console.erase.wrongCode", { code }));
+      return;
+    }
+    try {
+      erased = (await deleteEvent(code, session.token, typed)).deleted;
+    } catch (err) {
+      notify(t("console.erase.failed", { reason: reason(err) }));
+      return;
+    }
+    // The server's close may have come first: say now what was erased.
+    socket.deleted();
+    showDeleted();
+  });
+}

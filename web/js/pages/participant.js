@@ -270,6 +270,14 @@ function enterWall(session) {
     showOnly(byId("removed-view"), wallView, joinView);
     byId("status").replaceChildren();
   });
+  live.addEventListener("deleted", () => {
+    wall?.close();
+    // Nothing of an erased event stays on the phone: its seat, nor notes still waiting.
+    forgetSession("participant", session.event.join_code);
+    localStorage.removeItem(outboxKey(me.id));
+    showOnly(byId("deleted-view"), wallView, joinView);
+    byId("status").replaceChildren();
+  });
   live.keep("event.watch", {}, (ack) => {
     const p = ack.payload;
     state.setAgenda(p.agenda);
@@ -348,8 +356,10 @@ function enterWall(session) {
 async function checkSeat(session, live) {
   try {
     await getEvent(session.event.join_code);
-  } catch {
-    return; // the server itself is out of reach: keep retrying
+  } catch (err) {
+    // Deleted while this phone was away; otherwise the server is out of reach: keep retrying.
+    if (err instanceof ApiError && err.status === 404) live.deleted();
+    return;
   }
   live.stop();
   forgetSession("participant", session.event.join_code);

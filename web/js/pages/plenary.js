@@ -80,6 +80,12 @@ async function main() {
     byId("status").replaceChildren();
     fail(t("plenary.removed"));
   });
+  socket.addEventListener("deleted", () => {
+    localStorage.removeItem(KEY + code);
+    byId("screen-view").hidden = true;
+    byId("status").replaceChildren();
+    fail(t("plenary.deleted"));
+  });
   /** @type {import("../views/themes.js").Themes | null} */
   let themesNow = null;
   // The room sees the running step's themes first, each saying where it was written.
