@@ -56,6 +56,25 @@ async def join(
         return Session(d["token"], d["participant"], d["event"], d["rooms"])
 
 
+async def refused_at_connect(
+    ws_url: str, token: str, code: int, timeout: float = 20.0
+) -> dict[str, Any]:
+    """The one frame a refused token gets, after checking the socket is then closed `code`."""
+    from websockets.exceptions import ConnectionClosed
+
+    subprotocols = [Subprotocol(SUBPROTOCOL), Subprotocol(TOKEN_SUBPROTOCOL_PREFIX + token)]
+    async with connect(ws_url, subprotocols=subprotocols) as ws:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        try:
+            await asyncio.wait_for(ws.recv(), timeout)
+        except ConnectionClosed:
+            pass
+        else:
+            raise AssertionError("the socket stayed open after its refusal")
+        assert ws.close_code == code, ws.close_code
+    return frame
+
+
 @dataclass
 class Client:
     ws: ClientConnection

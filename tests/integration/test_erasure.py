@@ -16,13 +16,9 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
-from server.protocol import SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX
 from server.store.models import Base
-from tests.client import Client, Session, create_event
+from tests.client import Client, Session, create_event, refused_at_connect
 from tests.conftest import LiveServer
 from tests.event_client import Attendee, seat
 from tests.topics import BIKES, MEALS
@@ -87,17 +83,6 @@ async def _told_and_closed(client: Client, event_id: str) -> None:
     frame = await client.next("event.deleted", WAIT)
     assert frame["payload"] == {"event": event_id}
     assert await _closed_with(client) == (CLOSE_EVENT_DELETED, "the event was deleted")
-
-
-async def _refused_at_connect(ws_url: str, token: str) -> dict[str, Any]:
-    """A deleted event's token: accepted only to say so, then closed 4410."""
-    subprotocols = [Subprotocol(SUBPROTOCOL), Subprotocol(TOKEN_SUBPROTOCOL_PREFIX + token)]
-    async with connect(ws_url, subprotocols=subprotocols) as ws:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
-        with pytest.raises(ConnectionClosed):
-            await asyncio.wait_for(ws.recv(), WAIT)
-        assert ws.close_code == CLOSE_EVENT_DELETED
-    return frame
 
 
 def _bearer(session: Session) -> dict[str, str]:
@@ -266,7 +251,7 @@ async def test_a_facilitator_erases_an_event_and_nothing_of_it_is_left(
             qr = await http.get(f"/api/events/{code}/rooms/{t1}/qr.svg")
             assert qr.status_code == 404
         for session in (fac_session, ana_session, screen_session):
-            refused = await _refused_at_connect(ws, session.token)
+            refused = await refused_at_connect(ws, session.token, CLOSE_EVENT_DELETED)
             assert refused["type"] == "error"
             assert refused["payload"] == {"code": "not_found", "message": "this event was deleted"}
 
@@ -336,7 +321,9 @@ async def test_an_erasure_on_one_process_closes_the_event_on_another(
         else:
             raise AssertionError("presence entries of the erased event's rooms are left")
         for server in (one, two):
-            refused = await _refused_at_connect(server.ws_url, ana_session.token)
+            refused = await refused_at_connect(
+                server.ws_url, ana_session.token, CLOSE_EVENT_DELETED
+            )
             assert refused["payload"]["code"] == "not_found"
             async with httpx.AsyncClient(base_url=server.url) as http:
                 assert (await http.get(f"/api/events/{code}")).status_code == 404

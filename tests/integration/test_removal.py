@@ -5,19 +5,14 @@ is refused from then on, and nothing else changes."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
-from server.protocol import SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX
 from server.store import Store
-from tests.client import Client, Session, create_event, join
+from tests.client import Client, Session, create_event, join, refused_at_connect
 from tests.conftest import LiveServer
 from tests.event_client import Attendee, seat
 
@@ -27,17 +22,6 @@ WAIT = 20.0  # seconds; two cores shared with other work
 
 async def _closed_with(client: Client) -> tuple[int | None, str]:
     return await asyncio.wait_for(asyncio.shield(client.closed), WAIT)
-
-
-async def _refused_at_connect(ws_url: str, token: str) -> dict[str, Any]:
-    """The one frame a refused token gets, after checking the socket is then closed 4403."""
-    subprotocols = [Subprotocol(SUBPROTOCOL), Subprotocol(TOKEN_SUBPROTOCOL_PREFIX + token)]
-    async with connect(ws_url, subprotocols=subprotocols) as ws:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
-        with pytest.raises(ConnectionClosed):
-            await asyncio.wait_for(ws.recv(), WAIT)
-        assert ws.close_code == CLOSE_REMOVED
-    return frame
 
 
 async def _leaves(member: Attendee, room: str, who: str) -> dict[str, Any]:
@@ -128,7 +112,7 @@ async def test_a_removed_participant_is_told_closed_unseated_and_refused(
             }
 
         # Reconnecting with the old token: refused, with the reason, and closed.
-        refused = await _refused_at_connect(ws, ana_session.token)
+        refused = await refused_at_connect(ws, ana_session.token, CLOSE_REMOVED)
         assert refused["type"] == "error"
         assert refused["payload"]["code"] == "forbidden"
         assert "removed" in refused["payload"]["message"]
@@ -280,7 +264,7 @@ async def test_a_removal_on_one_process_closes_the_person_on_another(
         assert (await ben.until("note.deleted", WAIT))["payload"] == {"id": note["id"]}
         await _leaves(ben, t1, ana_id)
         for server in (one, two):
-            refused = await _refused_at_connect(server.ws_url, ana_session.token)
+            refused = await refused_at_connect(server.ws_url, ana_session.token, CLOSE_REMOVED)
             assert refused["payload"]["code"] == "forbidden"
     finally:
         for c in (fac.client, ana.client, ana_bare, ben.client):
