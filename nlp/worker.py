@@ -207,6 +207,10 @@ class ThemeWorker:
             )
             output = await self._runner.refresh(request)
             if output is None:
+                if event_id in self._erased:
+                    # Erased during the reads: the runner forgot the themes this run built on.
+                    await self._runner.forget(event_id)
+                    return None
                 raise RuntimeError(f"the theme runner declined a full run of {event_id}")
             state.diverged = False
         if event_id in self._erased:

@@ -5,6 +5,7 @@ close is closed as it starts listening, and the counts' wire form."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 
 from nlp.debounce import Debouncer
@@ -142,6 +143,55 @@ async def test_an_erasure_in_the_middle_of_a_run_leaves_nothing_behind_it() -> N
         # Forgotten again once the run, which had its own hold on the event, was over.
         assert runner.forgotten == ["e", "e"]
         assert published == [] and store.saved == {}
+    finally:
+        await worker.close()
+
+
+class GatedErasure(ErasedThemes):
+    """Holds the worker's read of the changed notes until let go; once erased, its rows
+    (the stored themes among them) are gone."""
+
+    def __init__(self, records: list[Rec]) -> None:
+        super().__init__(records)
+        self.reading = asyncio.Event()
+        self.go = asyncio.Event()
+        self.go.set()
+
+    async def changed_notes(
+        self, event_id: str, since: datetime
+    ) -> tuple[Sequence[Rec], Sequence[str]]:
+        self.reading.set()
+        await self.go.wait()
+        return await super().changed_notes(event_id, since)
+
+    async def latest_text(self, event_id: str) -> str | None:
+        return None if self.erased else await super().latest_text(event_id)
+
+
+async def test_an_erasure_during_a_later_runs_reads_ends_it_quietly() -> None:
+    """The worker holds themes of the event; erased while the next run reads its notes, the
+    runner has forgotten what that run builds on, and the run ends without an error."""
+    store = GatedErasure(_records(BIKES, "n"))
+    published: list[str] = []
+
+    async def publish(event_id: str, text: str, diff: str | None) -> None:
+        published.append(event_id)
+
+    worker = ThemeWorker(store, publish, RecordingRunner())
+    await worker.start()
+    assert await worker.wait_ready()
+    try:
+        assert await worker.refresh("e") is not None
+        store.records.extend(_records(MEALS, "m", 50))
+        store.reading.clear()
+        store.go.clear()
+        run = asyncio.create_task(worker.refresh("e"))
+        await store.reading.wait()
+        store.erased = True
+        await worker.forget("e")
+        store.go.set()
+        assert await run is None
+        assert published == ["e"]
     finally:
         await worker.close()
 
