@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from nlp.steering import Edit
 
 from .edits import edit_detail, edit_from_row
-from .models import EventRow, NoteRow, ThemeEditRow, ThemeSnapshotRow
+from .models import NoteRow, ThemeEditRow, ThemeSnapshotRow
 from .rows import as_utc, utc_now
 
 if TYPE_CHECKING:
@@ -119,17 +119,12 @@ class ThemeRecords:
             await self._store.write_sync(save)
         except IntegrityError:
             # Either this version is taken, or the event's row is gone (its foreign key).
-            if await self._event_exists(event_id):
+            if await self._store.event(event_id) is not None:
                 return False
             from nlp.worker import EventGone  # the worker's contract; imported when it applies
 
             raise EventGone(event_id) from None
         return True
-
-    async def _event_exists(self, event_id: str) -> bool:
-        async with self._store.engine.connect() as c:
-            found = await c.scalar(select(EventRow.id).where(EventRow.id == event_id))
-        return found is not None
 
     async def latest_text(self, event_id: str) -> str | None:
         """The latest snapshot as stored: JSON text, sent on to facilitators undecoded."""

@@ -46,6 +46,10 @@ export function saveSession(kind, session) {
  */
 export function forgetSession(kind, code) {
   localStorage.removeItem(keyOf(kind, code));
+  // The console must not reopen an event this browser no longer holds a seat in.
+  if (kind === "facilitator" && lastFacilitated() === code) {
+    localStorage.removeItem(PREFIX + "facilitating");
+  }
 }
 
 /** @returns {string | null} the join code of the event last facilitated in this browser */

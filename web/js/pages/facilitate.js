@@ -398,7 +398,6 @@ function mountErase(session, socket, notify) {
   let erased = null;
   const showDeleted = () => {
     forgetSession("facilitator", code);
-    if (lastFacilitated() === code) localStorage.removeItem("tablee.facilitating");
     localStorage.removeItem(outboxKey(session.participant.id));
     showOnly(byId("deleted-view"), byId("console-view"));
     byId("status").replaceChildren();
