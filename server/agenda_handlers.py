@@ -30,6 +30,7 @@ from .store.answers import answer_of
 from .store.likes import votes_left_now
 from .store.notices import open_help, recent_broadcasts
 from .store.seating import seat_for_step
+from .store.spotlight import shown
 from .templates import TemplateError, load_templates
 
 Change = Callable[[Agenda, float], tuple[Agenda, list[Effect]]]
@@ -109,6 +110,10 @@ async def event_watch(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
         # A phone that reloads during a question shows the answer it gave.
         "answer": await _my_answer(ctx, me, agenda),
     }
+    # What the plenary screen shows, for the screen itself and for the online tables.
+    on_screen = await shown(ctx.store, me.event_id)
+    payload["spotlight"] = on_screen.spotlight.to_wire() if on_screen.spotlight else None
+    payload["spotlight_version"] = on_screen.version
     conn.offer(protocol.ack_frame(msg.ref, payload))
 
 

@@ -31,6 +31,7 @@ from .rooms import (
     check_can_write,
     check_staff,
 )
+from .spotlight_handlers import notes_changed as spotlight_notes_changed
 from .store import Committed
 from .store.likes import set_like
 from .theme_commands import THEME_HANDLERS, after_post
@@ -155,6 +156,7 @@ async def note_edit(ctx: AppContext, conn: Connection, msg: ClientMessage) -> No
     assert done.note is not None
     conn.offer(protocol.ack_frame(msg.ref, {"note": done.note.to_wire(), "seq": done.seq}))
     await _publish_change(ctx, room, done)
+    await spotlight_notes_changed(ctx, room.event_id, (str(p.id),))
 
 
 async def note_delete(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
@@ -164,6 +166,8 @@ async def note_delete(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
     done = await ctx.store.delete_note(room, str(p.id))
     conn.offer(protocol.ack_frame(msg.ref, {"seq": done.seq}))
     await _publish_change(ctx, room, done)
+    if done.frame is not None:  # deleted now, not before
+        await spotlight_notes_changed(ctx, room.event_id, (str(p.id),))
 
 
 async def _checked_note_room(ctx: AppContext, conn: Connection, room_id: str, note_id: str) -> Room:

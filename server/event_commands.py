@@ -9,6 +9,7 @@ from . import answer_handlers as answers
 from . import console_handlers as console
 from . import removal
 from . import seating_handlers as seating
+from . import spotlight_handlers as spotlight
 from .context import AppContext
 from .event_messages import EVENT_CLIENT_TYPES
 from .hub import Connection
@@ -40,5 +41,6 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "topic.decide": seating.topic_decide,
     "answer.set": answers.answer_set,
     "answers.tally": answers.answers_tally,
+    "spotlight.set": spotlight.spotlight_set,
 }
 assert set(EVENT_HANDLERS) == set(EVENT_CLIENT_TYPES), "every event message needs a handler"

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr, StringConstraints, field_validator
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from .payload import Empty, Id, Payload, RoomName
 
@@ -155,6 +164,20 @@ class TopicDecide(Payload):
     capacity: int = Field(default=20, ge=1, le=500)
 
 
+class SpotlightSet(Payload):
+    """One thing for the plenary screen, or nothing (`{}` clears it)."""
+
+    theme: Id | None = None
+    room: Id | None = None
+    note: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> SpotlightSet:
+        if sum(v is not None for v in (self.theme, self.room, self.note)) > 1:
+            raise ValueError("the screen shows one thing: give one of theme, room or note")
+        return self
+
+
 EventPayload = (
     AgendaSet
     | AgendaLoad
@@ -173,6 +196,7 @@ EventPayload = (
     | TopicDecide
     | AnswerSet
     | AnswersTally
+    | SpotlightSet
 )
 
 EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
@@ -199,6 +223,7 @@ EVENT_CLIENT_TYPES: dict[str, type[EventPayload | Empty]] = {
     "observer.invite": Empty,
     "answer.set": AnswerSet,
     "answers.tally": AnswersTally,
+    "spotlight.set": SpotlightSet,
 }
 EVENT_SERVER_TYPES = frozenset(
     {
@@ -214,5 +239,6 @@ EVENT_SERVER_TYPES = frozenset(
         "event.deleted",
         "topics.updated",
         "answers.updated",
+        "spotlight",
     }
 )

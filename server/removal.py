@@ -15,6 +15,7 @@ from .event_fanout import person_channel
 from .hub import Connection, room_channel, staff_channel
 from .protocol import ClientMessage
 from .rooms import check_staff
+from .spotlight_handlers import notes_changed as spotlight_notes_changed
 from .store.removal import remove_participant
 
 CLOSE_REMOVED = 4403  # RFC 6455 leaves 4000-4999 to applications: 4000 + HTTP's 403
@@ -46,6 +47,7 @@ async def people_remove(ctx: AppContext, conn: Connection, msg: ClientMessage) -
         await ctx.hub.publish(room_channel(diff.room_id), diff.frame, diff.seq, diff.epoch)
     if done.deleted:
         ctx.note_changed(me.event_id)  # the themes drop them at the next re-clustering
+        await spotlight_notes_changed(ctx, me.event_id, done.note_ids)
     # Each of their connections leaves its room as it closes: the room sees a presence leave.
     await ctx.hub.close_channel(
         person_channel(gone.id), removed_frame(gone.id), CLOSE_REMOVED, REMOVED_REASON

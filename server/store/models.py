@@ -284,3 +284,21 @@ class ThemeEditRow(Base):
     detail: Mapped[object] = mapped_column(JSON)
     author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SpotlightRow(Base):
+    """What is on the plenary screen of an event (at most one thing), as resolved for it.
+
+    `version` counts every change, clearing included, so that pages can keep the latest of
+    two changes that reach them in either order.
+    """
+
+    __tablename__ = "spotlights"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    # None: nothing is shown. Otherwise `Spotlight.to_wire()`.
+    payload: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -33,6 +33,7 @@ class Removal:
     participant: Participant  # as stored now: removed, without a seat
     from_room: str | None  # the seat they lost
     deleted: list[RoomDiff]  # one `note.deleted` per note, in each room's order
+    note_ids: list[str]  # the notes deleted, in the same order
 
 
 async def remove_participant(
@@ -54,6 +55,7 @@ async def remove_participant(
         # Someone taken out for disrupting must not weigh on any question's result.
         await s.execute(delete(AnswerRow).where(AnswerRow.participant_id == row.id))
         deleted: list[RoomDiff] = []
+        note_ids: list[str] = []
         if delete_notes:
             notes = await s.scalars(
                 select(NoteRow)
@@ -68,4 +70,5 @@ async def remove_participant(
                 done = await store.tombstone(s, note)
                 assert done.frame is not None
                 deleted.append(RoomDiff(note.room_id, done.seq, done.epoch, done.frame))
-        return Removal(participant_of(row), from_room, deleted)
+                note_ids.append(note.id)
+        return Removal(participant_of(row), from_room, deleted, note_ids)

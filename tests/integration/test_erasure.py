@@ -184,6 +184,8 @@ async def test_a_facilitator_erases_an_event_and_nothing_of_it_is_left(
             "type"
         ] == "ack"
         assert (await fac.request("topic.propose", {"title": f"Bikes {mark}"}))["type"] == "ack"
+        on_screen = await fac.request("spotlight.set", {"note": first})  # its text is copied
+        assert on_screen["type"] == "ack", on_screen
         assert (await fac.request("step.start", {"step": vote_id}))["type"] == "ack"
         for who, choice in ((ana, 0), (ben, 1)):
             answered = await who.request("answer.set", {"step": vote_id, "choice": choice})

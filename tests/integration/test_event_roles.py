@@ -40,6 +40,7 @@ def staff_only(t1: str, t2: str, ana: str, ben: str) -> list[tuple[str, dict[str
         ("people.remove", {"participant": ben, "delete_notes": True}),
         ("rooms.assign", {"strategy": "random"}),
         ("topic.decide", {"topic": "t", "accept": True}),
+        ("spotlight.set", {"room": t1}),
     ]
 
 
@@ -73,7 +74,10 @@ async def test_commands_above_ones_role_are_refused_and_change_nothing(
                 assert reply["payload"]["code"] == "forbidden", (type_, reply)
         assert await _state(fac) == before
 
-        # Observers watch: any wall, the themes; they never write or call for help.
+        # Observers watch: any wall, the themes; they never write or call for help. (On a
+        # socket of its own: the one above spent its allowance of refused frames.)
+        await screen.close()
+        screen = await Attendee.open(ws, screen_session, join_room=False)
         assert (await screen.client.join_room(t2))["type"] == "room.joined"
         assert (await screen.request("themes.watch", {}))["type"] == "ack"
         for type_, payload in (
