@@ -175,12 +175,19 @@ def test_a_participant_takes_part_with_the_keyboard_alone_on_a_narrow_screen(
     assert _focused(like), "the focus left the like button after liking"
 
     console.get_by_role("button", name="Start Vote").click()
-    choices = page.get_by_test_id("question").get_by_test_id("choice")
+    # The choices are a radio group: Tab enters it on its first choice (none chosen yet), Space
+    # chooses it, the arrows choose another, and the focus follows the choice made.
+    choices = page.get_by_role("radiogroup", name="Vote, please").get_by_role("radio")
     expect(choices).to_have_count(3)
-    _tab_to(page, choices.nth(1))
+    _tab_to(page, choices.nth(0))
     page.keyboard.press("Space")
+    expect(choices.nth(0)).to_have_attribute("aria-checked", "true")
+    page.keyboard.press("ArrowDown")
     expect(choices.nth(1)).to_have_attribute("aria-checked", "true")
+    expect(choices.nth(0)).to_have_attribute("aria-checked", "false")
+    expect(page.get_by_test_id("question-status")).to_contain_text("A little")
     expect(choices.nth(1)).to_be_enabled()
     assert _focused(choices.nth(1)), "the focus left the chosen answer"
+    _tab_to(page, page.get_by_role("button", name="Withdraw my answer"), limit=1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320, "scrolls sideways"
     assert not errors, errors

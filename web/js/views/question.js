@@ -87,6 +87,8 @@ export class Ballot {
     /** @type {Tally | null} the latest closed result */
     this.result = null;
     this.dismissed = false;
+    /** @type {{step: string, choice: number | null} | null} chosen here, not yet confirmed */
+    this.wanted = null;
     this.sending = false;
     state.subscribe(() => this.render());
     this.render();
@@ -126,19 +128,64 @@ export class Ballot {
       .catch(() => {});
   }
 
-  /** @param {number | null} choice */
+  /**
+   * Choose an answer, or with null withdraw it. The page shows it at once, as a radio button
+   * would. One answer travels at a time: those chosen meanwhile (arrow keys pressed quickly)
+   * wait, and only the last is sent once the server has confirmed the one before, so the
+   * server ends on the answer the page shows.
+   * @param {number | null} choice
+   */
   answer(choice) {
     const step = this.state.agenda.current.step;
-    if (!step || this.sending) return;
+    if (!step) return;
+    this.wanted = { step, choice };
+    this.send();
+    this.render();
+  }
+
+  /** Send the answer chosen here, unless one is already on its way or the server has it. */
+  send() {
+    const wanted = this.wanted;
+    if (this.sending || !wanted) return;
+    const held = this.answers.get(wanted.step) ?? null;
+    if (wanted.step !== this.state.agenda.current.step || wanted.choice === held) {
+      this.wanted = null; // the step has moved on, or nothing has changed
+      return;
+    }
     this.sending = true;
-    this.socket.request("answer.set", { step, choice })
-      .then((ack) => this.answers.set(ack.payload.step, ack.payload.choice))
-      .catch((err) => this.notify(t("question.failed", { reason: errorText(err) })))
+    this.socket.request("answer.set", { step: wanted.step, choice: wanted.choice })
+      .then((ack) => {
+        this.answers.set(ack.payload.step, ack.payload.choice);
+        if (this.wanted === wanted) this.wanted = null;
+      })
+      .catch((err) => {
+        // What was chosen since is dropped too: the page shows the answer the server holds.
+        this.wanted = null;
+        this.notify(t("question.failed", { reason: errorText(err) }));
+      })
       .finally(() => {
         this.sending = false;
+        this.send();
         this.render();
       });
-    this.render();
+  }
+
+  /**
+   * The arrow keys of a radio group: the next or previous choice, round the end, or the first
+   * or last, is chosen and takes the focus (the redraw gives it to the checked choice).
+   * @param {KeyboardEvent} ev
+   * @param {HTMLElement[]} buttons
+   */
+  moveChoice(ev, buttons) {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const at = buttons.indexOf(/** @type {HTMLElement} */ (ev.target));
+    if (at < 0) return;
+    const n = buttons.length;
+    const to = { ArrowDown: at + 1, ArrowRight: at + 1, ArrowUp: at - 1 + n, ArrowLeft: at - 1 + n,
+      Home: 0, End: n - 1 }[ev.key];
+    if (to === undefined) return;
+    ev.preventDefault(); // nor scroll the page
+    if (to % n !== at) this.answer(to % n);
   }
 
   render() {
@@ -146,28 +193,33 @@ export class Ballot {
     if (this.answering && step) {
       // A new question replaces the last result.
       if (this.result && this.result.step !== step.id) this.result = null;
-      const mine = this.answers.get(step.id) ?? null;
+      const held = this.answers.get(step.id) ?? null;
+      const mine = this.wanted?.step === step.id ? this.wanted.choice : held;
+      const stop = mine ?? 0;
+      // A radio group: one tab stop, the checked choice (the first when none is), and the arrow
+      // keys to move. Only that choice carries the focus key, so after a redraw the focus is on
+      // the choice just made, whether by an arrow, Space or a tap. Never `disabled`, nor
+      // `aria-disabled` while an answer travels: a choice made then is sent after it.
       const buttons = choicesOf(step).map((label, i) => h("button", {
         type: "button", class: `choice-button${mine === i ? " chosen" : ""}`,
         "data-testid": "choice", role: "radio", "aria-checked": mine === i ? "true" : "false",
-        // Not `disabled` while the answer is on its way: that would drop the focus from it.
-        "aria-disabled": this.sending ? "true" : undefined, "data-focus": `choice-${i}`,
+        tabindex: i === stop ? "0" : "-1", "data-focus": i === stop ? "choice" : undefined,
         text: label,
         onclick: () => { if (mine !== i) this.answer(i); },
       }));
-      // Answering, changing or withdrawing redraws the card: the focus stays on the choice.
+      // Answering, changing or withdrawing redraws the card: the focus stays in the group.
       keepFocus(this.root, () => this.root.replaceChildren(h("section", { class: "question-card",
         "data-testid": "question", "aria-labelledby": "question-heading" },
-      // The step card above already asks the question (the step's prompt).
       h("h2", { id: "question-heading", text: t("question.heading") }),
-      h("div", { class: "choice-list", role: "radiogroup", "aria-labelledby": "question-heading" },
-        ...buttons),
+      // The step card above asks the question (the step's prompt); the group is named by it.
+      h("div", { class: "choice-list", role: "radiogroup", "aria-label": step.prompt || step.title,
+        onkeydown: (/** @type {KeyboardEvent} */ ev) => this.moveChoice(ev, buttons) },
+      ...buttons),
       h("p", { class: "muted small", "aria-live": "polite", "data-testid": "question-status",
-        text: mine === null ? t("question.hint") : t("question.saved", { choice: choicesOf(step)[mine] ?? "" }) }),
+        text: held === null ? t("question.hint") : t("question.saved", { choice: choicesOf(step)[held] ?? "" }) }),
       mine === null ? "" : h("button", { type: "button", class: "link-button small",
         "data-testid": "withdraw", text: t("question.withdraw"), "data-focus": "withdraw",
-        "aria-disabled": this.sending ? "true" : undefined,
-        onclick: () => this.answer(null) }))), '[data-focus^="choice-"]');
+        onclick: () => this.answer(null) }))), '[data-focus="choice"]');
       this.root.hidden = false;
       return;
     }
