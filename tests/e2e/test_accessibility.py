@@ -4,7 +4,8 @@ facilitator who runs it may be one of them.
 
 axe-core comes from the `axe-playwright-python` package; its script is loaded into each page.
 Pages are audited in the state people see them in: a wall with notes, votes and a question
-open; a console with an agenda, tables and themes; a plenary screen; the printable table cards.
+open; a console with an agenda, tables and themes; a plenary screen; the printable table cards;
+the wall, the console and the screen with a table's notes on the screen.
 """
 
 from __future__ import annotations
@@ -74,18 +75,23 @@ def test_every_page_meets_wcag_aa_as_people_use_it(
         _post(ana, text)
     _post(ben, "Bike lanes on every main road")
     expect(ana.locator(".note")).to_have_count(3)
+    table = console.get_by_test_id("room").filter(has_text="Table 1")
+    table.locator(".room-tools").get_by_test_id("show-on-screen").click()
+    expect(ana.get_by_test_id("spotlight").locator(".spotlight-note")).to_have_count(3)
     found["wall"] = _violations(ana)
 
     console.get_by_role("button", name="Open a plenary screen").click()
     screen = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
     screen.goto(console.get_by_test_id("screen-link").get_attribute("href"))
     expect(screen.get_by_test_id("step")).to_contain_text("Ideas")
+    expect(screen.get_by_test_id("spotlight-title")).to_have_text("Table 1")
     found["plenary screen"] = _violations(screen)
 
     console.get_by_role("button", name="Start Vote").click()
     expect(ana.get_by_test_id("question")).to_be_visible()
     ana.get_by_test_id("question").get_by_test_id("choice").nth(1).click()
     expect(console.get_by_test_id("question-answered")).to_contain_text("1 of 2")
+    expect(console.get_by_test_id("spotlight-now")).to_be_visible()
     found["wall with a question"] = _violations(ana)
     found["console"] = _violations(console)
 

@@ -200,6 +200,7 @@ function openConsole(session) {
       const wall = new RoomWall({
         room: room.id, socket, outbox, me: me.id, moderator: true, canLike: false, list, notify,
         emptyText: () => t("note.none"), filter: running.noteFilter(),
+        onShow: (note) => running.spotlight({ note: note.id }),
         onChange: (shown) => {
           const present = [...shown.members.values()].filter((m) => m.id !== me.id).length;
           const notes = shown.notes.size;
@@ -239,8 +240,8 @@ function openConsole(session) {
   // As the tables' walls do: the running step's themes first, unless every step is asked for.
   const focusStep = () => (everyStep.checked ? null : running.state.agenda.current.step);
   const drawThemes = () => {
-    renderThemes(byId("themes"), themesNow, roomName,
-      { steer, roomCount: cards.size, stepName, focusStep: focusStep() });
+    renderThemes(byId("themes"), themesNow, roomName, { steer, roomCount: cards.size, stepName,
+      focusStep: focusStep(), show: (theme) => running.spotlight({ theme: theme.id }) });
     showRoomThemes();
   };
   // Notes are placed one by one, ten a second on a busy event: redraw at most every

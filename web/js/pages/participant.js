@@ -1,4 +1,5 @@
-// The participant page: join an event with its code, pick a table, then that table's live wall.
+// The participant page: join an event with its code, pick a table, then that table's live wall,
+// under what a facilitator put on the plenary screen.
 
 import { ApiError, getEvent, joinEvent, socketUrl } from "../api.js";
 import { Outbox } from "../outbox.js";
@@ -13,6 +14,7 @@ import { Notices } from "../views/notices.js";
 import { Ballot } from "../views/question.js";
 import { renderRoomPicker } from "../views/rooms.js";
 import { RoomWall } from "../views/room.js";
+import { latestOnly, renderSpotlight } from "../views/spotlight.js";
 import { mountStatus } from "../views/status.js";
 import { mountStepCard } from "../views/step.js";
 import { TableActions } from "../views/table-actions.js";
@@ -247,6 +249,8 @@ function enterWall(session) {
     showVotes();
   });
 
+  const spotlight = latestOnly((shown) => renderSpotlight(byId("spotlight"), shown));
+
   /** @param {Event} ev @returns {any} */
   const detail = (ev) => /** @type {CustomEvent} */ (ev).detail;
   live.addEventListener("hello", (ev) => {
@@ -293,6 +297,7 @@ function enterWall(session) {
     const latest = (p.broadcasts || [])[0];
     if (latest) notices.broadcast(latest);
     actions.setHelp(Boolean(p.help));
+    spotlight(p.spotlight, p.spotlight_version);
   });
   live.addEventListener("frame", (ev) => {
     const frame = detail(ev);
@@ -309,6 +314,9 @@ function enterWall(session) {
         break;
       case "broadcast":
         notices.broadcast(p);
+        break;
+      case "spotlight":
+        spotlight(p.spotlight, p.version);
         break;
       case "moved":
         moved(p.participant, p.room, p.reason);

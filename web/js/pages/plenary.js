@@ -1,6 +1,7 @@
-// The plenary screen for the projector: the current step, its countdown, what was broadcast,
-// and the themes emerging across the tables. Read-only: it joins as an observer with the link
-// a facilitator made from the console (`#code=…&token=…`; a fragment never reaches the server).
+// The plenary screen for the projector: what a facilitator put on it (a theme, a table's notes
+// or one note), the current step, its countdown, what was broadcast, and the themes emerging
+// across the tables. Read-only: it joins as an observer with the link a facilitator made from
+// the console (`#code=…&token=…`; a fragment never reaches the server).
 
 import { getEvent, socketUrl } from "../api.js";
 import { EventState } from "../event-state.js";
@@ -12,6 +13,7 @@ import { byId, showOnly } from "../views/dom.js";
 import { Notices } from "../views/notices.js";
 import { mountScreenQuestion } from "../views/question.js";
 import { mountStatus } from "../views/status.js";
+import { latestOnly, renderSpotlight } from "../views/spotlight.js";
 import { mountStepCard } from "../views/step.js";
 import { renderThemes } from "../views/themes.js";
 
@@ -102,8 +104,10 @@ async function main() {
     themesNow = detail(ev);
     draw();
   });
+  const spotlight = latestOnly((shown) => renderSpotlight(byId("spotlight"), shown, { big: true }));
   socket.keep("event.watch", {}, (ack) => {
     state.setAgenda(ack.payload.agenda);
+    spotlight(ack.payload.spotlight, ack.payload.spotlight_version);
     const latest = (ack.payload.broadcasts || [])[0];
     if (latest && !latest.room) notices.broadcast(latest);
   });
@@ -116,6 +120,9 @@ async function main() {
         break;
       case "broadcast":
         notices.broadcast(frame.payload);
+        break;
+      case "spotlight":
+        spotlight(frame.payload.spotlight, frame.payload.version);
         break;
       case "answers.updated":
         question.showResult(frame.payload.tally ?? frame.payload);

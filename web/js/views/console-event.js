@@ -1,10 +1,12 @@
 // Running the event from the console: follows the agenda and the staff channel, and draws the
-// agenda, the side panel, each table's people and help flag, and the tables' QR codes.
+// agenda, the side panel, each table's people and help flag, the tables' QR codes, and what is
+// on the plenary screen.
 
 import { EventState } from "../event-state.js";
 import { t } from "../i18n.js";
 import { mountAgendaPanel } from "./agenda-panel.js";
 import { mountRunPanel } from "./console-run.js";
+import { mountSpotlightControl } from "./console-spotlight.js";
 import { byId, h } from "./dom.js";
 import { mountConsoleQuestion } from "./question.js";
 import { RoomPeople } from "./room-people.js";
@@ -14,6 +16,7 @@ import { mountSupported } from "./supported.js";
 /** @typedef {import("../api.js").Room} Room */
 /** @typedef {import("./room.js").RoomWall} RoomWall */
 /** @typedef {import("./notes.js").ShownNote} ShownNote */
+/** @typedef {import("./console-spotlight.js").SpotlightTarget} SpotlightTarget */
 
 /**
  * @param {{socket: TableeSocket, notify: (m: string) => void, code: string,
@@ -25,6 +28,7 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
   const run = mountRunPanel({ broadcast: byId("broadcast"), help: byId("help-calls"),
     topics: byId("topics"), screen: byId("screen") }, { socket, state, notify, rooms, code });
   const showQr = qrDialog(code);
+  const spotlight = mountSpotlightControl(byId("spotlight-bar"), { socket, notify });
 
   /** @type {Set<RoomWall>} */
   const walls = new Set();
@@ -50,7 +54,10 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
     byId("answers-report").hidden = !state.agenda.steps.some((s) => s.choices?.length);
   });
 
-  socket.keep("event.watch", {}, (ack) => state.setAgenda(ack.payload.agenda));
+  socket.keep("event.watch", {}, (ack) => {
+    state.setAgenda(ack.payload.agenda);
+    spotlight.set(ack.payload.spotlight, ack.payload.spotlight_version);
+  });
   socket.keep("console.watch", {}, (ack) => {
     const p = ack.payload;
     state.people.clear();
@@ -83,6 +90,9 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
       case "topics.updated":
         state.upsertTopics(p.topics);
         break;
+      case "spotlight":
+        spotlight.set(p.spotlight, p.version);
+        break;
       case "answers.updated":
         question.update(p.tally ?? p);
         break;
@@ -100,6 +110,8 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
   return {
     state,
     noteFilter,
+    /** @param {SpotlightTarget} target put it on the plenary screen */
+    spotlight: spotlight.show,
     /**
      * Add the people, help flag and tools to a new table card.
      * @param {HTMLElement} card
@@ -107,7 +119,8 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
      * @returns {RoomPeople}
      */
     decorate(card, room) {
-      return new RoomPeople({ card, room, state, socket, notify, rooms, showQr });
+      return new RoomPeople({ card, room, state, socket, notify, rooms, showQr,
+        onShow: (shown) => spotlight.show({ room: shown.id }) });
     },
     /** @param {RoomWall} wall */
     track(wall) {

@@ -16,6 +16,7 @@ import { t } from "../i18n.js";
  * @property {(note: Note, liked: boolean) => void} [onLike]
  * @property {(note: Note, text: string) => void} [onEdit]
  * @property {(note: Note) => void} [onDelete]
+ * @property {(note: Note) => void} [onShow] put the note on the plenary screen (the console)
  */
 
 export class NoteList {
@@ -164,8 +165,15 @@ export class NoteList {
         "data-focus": "delete", disabled: !this.connected && !note.pending, onclick: () => a.onDelete?.(note) })
       : null;
 
+    // Only a note the server holds can go on the screen.
+    const show = a.onShow && !note.pending
+      ? h("button", { type: "button", class: "link-button", text: t("console.spotlight.show"),
+        "data-testid": "show-on-screen", "data-focus": "show", disabled: !this.connected,
+        onclick: () => a.onShow?.(note) })
+      : null;
+
     const parts = [h("p", { class: "note-text", text: note.text }), meta,
-      h("div", { class: "note-tools" }, like, edit, remove)];
+      h("div", { class: "note-tools" }, like, edit, remove, show)];
     const extra = this.extras.get(note.id);
     // A like, an edit saved or cancelled: the focus goes back to the note's button.
     keepFocus(card.el, () => {

@@ -1,6 +1,7 @@
 // What a console's table card shows beside the wall: who sits there (online or not), a help
-// call waiting, the last activity, the table's QR codes and a way in. People are moved by
-// dragging them onto another table, or with the menu next to their name.
+// call waiting, the last activity, the table's QR codes, a way in, and a way onto the plenary
+// screen. People are moved by dragging them onto another table, or with the menu next to their
+// name.
 
 import { errorText, t } from "../i18n.js";
 import { composer } from "./composer.js";
@@ -20,9 +21,10 @@ export class RoomPeople {
   /**
    * @param {{card: HTMLElement, room: Room, state: EventState, socket: TableeSocket,
    *          notify: (m: string) => void, rooms: () => Room[],
-   *          showQr: (room: Room) => void}} options
+   *          showQr: (room: Room) => void, onShow?: (room: Room) => void}} options
+   *   `onShow`: put the table's notes on the plenary screen
    */
-  constructor({ card, room, state, socket, notify, rooms, showQr }) {
+  constructor({ card, room, state, socket, notify, rooms, showQr, onShow }) {
     this.card = card;
     this.room = room;
     this.state = state;
@@ -45,10 +47,13 @@ export class RoomPeople {
       text: () => t(this.card.classList.contains("entered") ? "console.table.leave"
         : "console.table.enter"),
       onclick: () => this.toggleEnter(enter) }));
+    const show = onShow ? h("button", { type: "button", class: "link-button",
+      "data-testid": "show-on-screen", text: () => t("console.spotlight.show"),
+      onclick: () => onShow(this.room) }) : null;
     this.composerSlot = h("div", { class: "room-composer", hidden: true });
     const head = card.querySelector(".row");
     head?.after(this.help, h("div", { class: "row spread wrap room-tools" }, this.activity,
-      h("span", { class: "row" }, qr, enter)), this.people, this.composerSlot);
+      h("span", { class: "row wrap" }, qr, enter, show)), this.people, this.composerSlot);
 
     card.addEventListener("dragover", (ev) => {
       if (!ev.dataTransfer?.types.includes(DRAG_TYPE)) return;

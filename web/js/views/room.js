@@ -18,13 +18,15 @@ export class RoomWall {
    *          pseudonym?: string, canLike?: boolean, list: HTMLElement, members?: HTMLElement,
    *          notify: (message: string) => void, onChange?: (wall: Wall) => void,
    *          emptyText?: string | (() => string), filter?: (note: ShownNote) => boolean,
-   *          composer?: () => HTMLElement | null, onVotes?: (left: number | null) => void}} options
+   *          composer?: () => HTMLElement | null, onVotes?: (left: number | null) => void,
+   *          onShow?: (note: ShownNote) => void}} options
    *   `composer`: where the focus goes back to when a duplicate hint closes under it;
-   *   `onVotes`: told after each like how many votes the step leaves the reader
+   *   `onVotes`: told after each like how many votes the step leaves the reader;
+   *   `onShow`: a button on each note puts it on the plenary screen
    */
   constructor({ room, socket, outbox, me, moderator = false, pseudonym = "You", canLike = true,
     list, members, notify, onChange,
-    emptyText = t("wall.empty"), filter, composer, onVotes }) {
+    emptyText = t("wall.empty"), filter, composer, onVotes, onShow }) {
     this.room = room;
     this.socket = socket;
     this.outbox = outbox;
@@ -51,6 +53,7 @@ export class RoomWall {
       onLike: (note, like) => this.like(note.id, like),
       onEdit: (note, text) => socket.edit(room, note.id, text),
       onDelete: (note) => this.remove(/** @type {ShownNote} */ (note)),
+      onShow,
     }, emptyText);
 
     /** @param {string} type @param {(d: any) => void} fn */

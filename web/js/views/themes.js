@@ -1,6 +1,6 @@
 // The facilitator's themes panel, redrawn from each update of the themes (and patched by each
 // `themes.assigned` in between); with `steer`, a facilitator can rename, merge, split and
-// hide themes from it.
+// hide themes from it, and with `show` put one on the plenary screen.
 
 import { h } from "./dom.js";
 import { t as say } from "../i18n.js";
@@ -23,8 +23,8 @@ import { growthChart, themeColour, themeMap } from "./theme_map.js";
  * @param {HTMLElement} root
  * @param {Themes | null} themes null: nothing received yet
  * @param {(roomId: string) => string} roomName
- * @param {{steer?: Steer, roomCount?: number, stepName?: (stepId: string) => string,
- *          focusStep?: string | null}} [options]
+ * @param {{steer?: Steer, show?: (theme: Theme) => void, roomCount?: number,
+ *          stepName?: (stepId: string) => string, focusStep?: string | null}} [options]
  *   `stepName`: with it, each theme says in which agenda steps its notes were written, once
  *   the themes' notes come from more than one step; `focusStep`: the themes written in that
  *   step come first, by their notes in it, and the others are folded away
@@ -57,7 +57,7 @@ export function renderThemes(root, themes, roomName, options = {}) {
   const elsewhere = focus ? ranked.filter((t) => inFocus(t) === 0) : [];
   /** @type {(t: Theme) => HTMLElement} */
   const card = (t) => themeCard(t, themes.themes.indexOf(t), themes.themes, labels, rooms,
-    roomName, written(t), inFocus(t), options.steer);
+    roomName, written(t), inFocus(t), options);
   if (focus) {
     summary.append(" · ", say("themes.inStep", { themes: say("themes.count", { n: shown.length }),
       step: stepName?.(focus) ?? say("themes.thisStep") }));
@@ -134,10 +134,10 @@ function uniqueIdeas(root, unthemed, roomName) {
  * @param {(roomId: string) => string} roomName
  * @param {string} when the agenda steps its notes were written in, or ""
  * @param {number} inStep its notes written in the step in focus
- * @param {Steer} [steer]
+ * @param {{steer?: Steer, show?: (theme: Theme) => void}} tools the facilitator's, if any
  * @returns {HTMLElement}
  */
-function themeCard(t, index, all, labels, rooms, roomName, when, inStep, steer) {
+function themeCard(t, index, all, labels, rooms, roomName, when, inStep, { steer, show }) {
   const colour = themeColour(index);
   const from = t.rooms?.length
     ? `${tablesOf(t.rooms.length, rooms)}: `
@@ -166,6 +166,9 @@ function themeCard(t, index, all, labels, rooms, roomName, when, inStep, steer) 
       ...(t.representatives || []).map((n) => quote(n, roomName))),
     from ? h("p", { class: "theme-rooms muted", text: from }) : null,
     when ? h("p", { class: "theme-steps muted", text: when }) : null,
+    show ? h("button", { type: "button", class: "button small secondary theme-show",
+      "data-testid": "show-on-screen", text: say("console.spotlight.show"),
+      onclick: () => show(t) }) : null,
     steer ? steering(t, all, steer) : null);
 }
 

@@ -1,0 +1,46 @@
+// The console's hand on the plenary screen: it puts a theme, a table's notes or one note there
+// (`spotlight.set`), and a bar in the console's top bar says what is on it now, with a button
+// to clear it. The bar follows every facilitator's choice, as the server tells each console.
+
+import { errorText, t } from "../i18n.js";
+import { h } from "./dom.js";
+import { latestOnly } from "./spotlight.js";
+
+/** @typedef {import("../socket.js").TableeSocket} TableeSocket */
+/** @typedef {import("./spotlight.js").Spotlight} Spotlight */
+/** @typedef {{theme: string} | {room: string} | {note: string}} SpotlightTarget */
+
+/**
+ * @param {HTMLElement} bar stays in place, empty while nothing is on the screen: a live region
+ * @param {{socket: TableeSocket, notify: (m: string) => void}} options
+ * @returns {{set: (spotlight: Spotlight | null | undefined, version?: number) => void,
+ *            show: (target: SpotlightTarget) => void}} `set`: what the server says is on the
+ *   screen, under which version
+ */
+export function mountSpotlightControl(bar, { socket, notify }) {
+  const set = latestOnly((spotlight) => {
+    if (!spotlight) {
+      bar.replaceChildren();
+      return;
+    }
+    const { kind, title, by } = spotlight;
+    bar.replaceChildren(
+      h("span", { class: "spotlight-now", "data-testid": "spotlight-now",
+        text: () => t(`console.spotlight.on.${kind}`, { title }) }),
+      h("span", { class: "spotlight-by", text: () => t("console.spotlight.by", { name: by }) }),
+      h("button", { type: "button", class: "button small secondary",
+        "data-testid": "spotlight-clear", text: () => t("console.spotlight.clear"),
+        onclick: () => send({}, "console.spotlight.clearFailed") }));
+  });
+  /**
+   * @param {SpotlightTarget | {}} payload `{}` clears the screen
+   * @param {string} failed the phrase that says it did not happen
+   */
+  const send = (payload, failed) => {
+    socket.request("spotlight.set", payload)
+      .then((ack) => set(ack.payload.spotlight, ack.payload.version))
+      .catch((err) => notify(t(failed, { reason: errorText(err) })));
+  };
+  socket.addEventListener("deleted", () => bar.replaceChildren());
+  return { set, show: (target) => send(target, "console.spotlight.failed") };
+}
