@@ -3,8 +3,9 @@
 In a hybrid assembly the hall looks at the projector while the online tables look at their
 own pages, so whatever is "on the screen" goes to every page of the event. It is resolved
 once, when a facilitator chooses it, into the words and notes shown (a screen must not move
-under the speaker as notes keep arriving), and resolved again only when one of its notes is
-edited or deleted: a note taken down for its content leaves the screen with it.
+under the speaker as notes keep arriving), and changed only by what changes the thing shown:
+one of its notes edited or deleted (a note taken down for its content leaves the screen with
+it), its theme renamed or hidden.
 
 Each change bumps the event's spotlight version, and pages keep the highest version they
 have seen: two processes may deliver two facilitators' choices in either order.

@@ -1,8 +1,10 @@
-"""`spotlight.set`, and keeping the screen true to the walls when a shown note changes."""
+"""`spotlight.set`, and keeping the screen true to what it shows: a note edited or deleted,
+a theme renamed or hidden."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import replace
 from datetime import datetime
 
 from . import event_messages, protocol
@@ -81,18 +83,54 @@ async def resolve(
 async def notes_changed(ctx: AppContext, event_id: str, note_ids: Collection[str]) -> None:
     """Notes were edited or deleted: if the screen shows any, it shows them as they are now
     (a deleted note leaves it)."""
+
+    async def fresh(now: Spotlight) -> Spotlight | None:
+        return now.with_notes(await spot_notes(ctx.store, event_id, now.note_ids))
+
+    await _amend(ctx, event_id, lambda now: not now.note_ids.isdisjoint(note_ids), fresh)
+
+
+async def theme_renamed(ctx: AppContext, event_id: str, theme_id: str, label: str) -> None:
+    """A facilitator renamed a theme: if it is on the screen, the screen says its new name at
+    once, as the hall has just heard it, without waiting for the themes that carry it."""
+
+    async def retitled(now: Spotlight) -> Spotlight:
+        return replace(now, title=label)
+
+    def applies(now: Spotlight) -> bool:
+        return now.kind == "theme" and now.id == theme_id and now.title != label
+
+    await _amend(ctx, event_id, applies, retitled)
+
+
+async def theme_hidden(ctx: AppContext, event_id: str, theme_id: str) -> None:
+    """A facilitator hid a theme from the board: it leaves the screen too."""
+
+    async def cleared(now: Spotlight) -> None:
+        return None
+
+    await _amend(ctx, event_id, lambda now: now.kind == "theme" and now.id == theme_id, cleared)
+
+
+async def _amend(
+    ctx: AppContext,
+    event_id: str,
+    applies: Callable[[Spotlight], bool],
+    change: Callable[[Spotlight], Awaitable[Spotlight | None]],
+) -> None:
+    """Show `change` of what the screen shows, if `applies` to it, unless a newer choice got
+    there first."""
     for _ in range(_RETRIES):
         now = await shown(ctx.store, event_id)
-        if now.spotlight is None or now.spotlight.note_ids.isdisjoint(note_ids):
+        if now.spotlight is None or not applies(now.spotlight):
             return
-        fresh = await spot_notes(ctx.store, event_id, now.spotlight.note_ids)
-        again = now.spotlight.with_notes(fresh)
+        again = await change(now.spotlight)
         done = await show(ctx.store, event_id, again, if_version=now.version)
         if done is not None:
             await _publish(ctx, event_id, done)
             return
-        # Changed meanwhile (a facilitator's choice, or another note's change read before
-        # this one committed): look again, so this change is not lost behind it.
+        # Changed meanwhile (a facilitator's choice, or another change read before this one
+        # committed): look again, so this change is not lost behind it.
 
 
 async def _publish(ctx: AppContext, event_id: str, done: Shown) -> None:

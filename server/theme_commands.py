@@ -24,6 +24,7 @@ from .context import AppContext
 from .hub import Connection
 from .protocol import ClientMessage, ErrorCode, ProtocolError
 from .rooms import Note, check_staff
+from .spotlight_handlers import theme_hidden, theme_renamed
 
 Handler = Callable[[AppContext, Connection, ClientMessage], Awaitable[None]]
 
@@ -50,8 +51,10 @@ async def themes_rename(ctx: AppContext, conn: Connection, msg: ClientMessage) -
     p = msg.payload
     assert isinstance(p, theme_messages.ThemeRename)
     check_staff(conn.participant, "rename a theme")
-    _theme(await _latest(ctx, conn.participant.event_id), p.theme)
+    event_id = conn.participant.event_id
+    _theme(await _latest(ctx, event_id), p.theme)
     await _store(ctx, conn, msg, Edit("rename", theme_id=p.theme, label=p.label))
+    await theme_renamed(ctx, event_id, p.theme, p.label)
 
 
 async def themes_merge(ctx: AppContext, conn: Connection, msg: ClientMessage) -> None:
@@ -124,8 +127,11 @@ async def themes_hide(ctx: AppContext, conn: Connection, msg: ClientMessage) -> 
     p = msg.payload
     assert isinstance(p, theme_messages.ThemeHide)
     check_staff(conn.participant, "hide a theme")
-    _theme(await _latest(ctx, conn.participant.event_id), p.theme)
+    event_id = conn.participant.event_id
+    _theme(await _latest(ctx, event_id), p.theme)
     await _store(ctx, conn, msg, Edit("hide" if p.hidden else "show", theme_id=p.theme))
+    if p.hidden:
+        await theme_hidden(ctx, event_id, p.theme)
 
 
 THEME_HANDLERS: dict[str, Handler] = {

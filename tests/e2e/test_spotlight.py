@@ -1,7 +1,8 @@
 """On the screen: the console brings one table's notes, one note or one theme before the
 plenary. The projector shows it large and every phone shows it too, at every table, so the
-tables taking part online see what the hall sees; a reload keeps it; a note deleted leaves the
-screen with it; "Clear the screen" empties it everywhere; a French event says it in French.
+tables taking part online see what the hall sees; the console's bar goes from one table to the
+next; a reload keeps it; a note deleted leaves the screen with it; "Clear the screen" empties
+it everywhere; a French event says it in French.
 
 Runs against the `live_server_fast` fixture, or a server at TABLEE_E2E_URL.
 """
@@ -103,6 +104,19 @@ def test_what_the_console_puts_on_the_screen_reaches_the_hall_and_every_table(
     _shot(screen, "spotlight-table-screen")
     _shot(ana, "spotlight-table-phone", full_page=True)
     _shot(console, "spotlight-table-console")
+
+    # The bar goes on to the next table, round the report-back, and stops at the last.
+    console.get_by_test_id("spotlight-next").click()
+    expect(spot.get_by_test_id("spotlight-title")).to_have_text("Table 2")
+    expect(spot.locator(".spotlight-text")).to_have_count(3)
+    expect(bar).to_have_text("On the screen: the notes of Table 2")
+    expect(console.get_by_test_id("spotlight-next")).to_have_text("Next table: Table 3")
+    console.get_by_test_id("spotlight-next").click()
+    expect(spot.get_by_test_id("spotlight-meta")).to_have_text("No notes yet")
+    expect(ana.get_by_test_id("spotlight-title")).to_have_text(
+        "On the plenary screen now: Table 3"
+    )
+    expect(console.get_by_test_id("spotlight-next")).to_have_count(0)
 
     # One note, from Ben's table.
     _note(table_2, MEAL_NOTES[1]).get_by_test_id("show-on-screen").click()

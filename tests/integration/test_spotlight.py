@@ -176,12 +176,27 @@ async def test_a_theme_on_the_screen_and_a_removal_that_takes_its_notes(
         assert [n["id"] for n in shown["notes"]] == reps
         assert (await _shown(ana, 1)) == shown
 
+        # Renamed while on the screen: the screen says the new name at once; renaming another
+        # theme changes nothing there.
+        rename = {"theme": theme["id"], "label": "  Getting around  "}
+        assert (await fac.request("themes.rename", rename))["type"] == "ack"
+        renamed = await _shown(cat, 2)
+        assert renamed == {**shown, "title": "Getting around"}
+        other = next(t for t in snap["themes"] if t["id"] != theme["id"])
+        rename = {"theme": other["id"], "label": "Something else"}
+        assert (await fac.request("themes.rename", rename))["type"] == "ack"
+
         # Ana is removed with her notes: those of hers on the screen leave it, the rest stay.
         removal = {"participant": ana.id, "delete_notes": True}
         assert (await fac.request("people.remove", removal))["type"] == "ack"
-        after = await _shown(cat, 2)
-        assert after is not None and after["title"] == theme["label"]
+        after = await _shown(cat, 3)
+        assert after is not None and after["title"] == "Getting around"
         assert [n["id"] for n in after["notes"]] == [n for n in reps if authors[n] != ana.id]
+
+        # Hidden from the board, it leaves the screen; hiding another theme changes nothing.
+        assert (await fac.request("themes.hide", {"theme": other["id"]}))["type"] == "ack"
+        assert (await fac.request("themes.hide", {"theme": theme["id"]}))["type"] == "ack"
+        assert (await _shown(cat, 4)) is None
     finally:
         for who in (fac, ana, cat):
             await who.close()

@@ -363,6 +363,7 @@ export default {
   "console.spotlight.on.room": "Auf dem Bildschirm: die Beiträge von {title}",
   "console.spotlight.on.note": "Auf dem Bildschirm: ein Beitrag von {title}",
   "console.spotlight.by": "gezeigt von {name}",
+  "console.spotlight.next": "Nächster Tisch: {name}",
   "console.spotlight.clear": "Bildschirm leeren",
   "console.spotlight.failed": "Nicht auf dem Bildschirm gezeigt: {reason}",
   "console.spotlight.clearFailed": "Der Bildschirm wurde nicht geleert: {reason}",

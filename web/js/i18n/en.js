@@ -363,6 +363,7 @@ export default {
   "console.spotlight.on.room": "On the screen: the notes of {title}",
   "console.spotlight.on.note": "On the screen: a note from {title}",
   "console.spotlight.by": "shown by {name}",
+  "console.spotlight.next": "Next table: {name}",
   "console.spotlight.clear": "Clear the screen",
   "console.spotlight.failed": "Not shown on the screen: {reason}",
   "console.spotlight.clearFailed": "The screen was not cleared: {reason}",

@@ -363,6 +363,7 @@ export default {
   "console.spotlight.on.room": "À l’écran\u00a0: les contributions de {title}",
   "console.spotlight.on.note": "À l’écran\u00a0: une contribution de {title}",
   "console.spotlight.by": "affiché par {name}",
+  "console.spotlight.next": "Table suivante\u00a0: {name}",
   "console.spotlight.clear": "Vider l’écran",
   "console.spotlight.failed": "Rien n’a été affiché à l’écran\u00a0: {reason}",
   "console.spotlight.clearFailed": "L’écran n’a pas été vidé\u00a0: {reason}",

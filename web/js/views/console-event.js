@@ -28,7 +28,7 @@ export function mountConsoleEvent({ socket, notify, code, rooms }) {
   const run = mountRunPanel({ broadcast: byId("broadcast"), help: byId("help-calls"),
     topics: byId("topics"), screen: byId("screen") }, { socket, state, notify, rooms, code });
   const showQr = qrDialog(code);
-  const spotlight = mountSpotlightControl(byId("spotlight-bar"), { socket, notify });
+  const spotlight = mountSpotlightControl(byId("spotlight-bar"), { socket, notify, rooms });
 
   /** @type {Set<RoomWall>} */
   const walls = new Set();
