@@ -113,9 +113,7 @@ def test_what_the_console_puts_on_the_screen_reaches_the_hall_and_every_table(
     expect(console.get_by_test_id("spotlight-next")).to_have_text("Next table: Table 3")
     console.get_by_test_id("spotlight-next").click()
     expect(spot.get_by_test_id("spotlight-meta")).to_have_text("No notes yet")
-    expect(ana.get_by_test_id("spotlight-title")).to_have_text(
-        "On the plenary screen now: Table 3"
-    )
+    expect(ana.get_by_test_id("spotlight-title")).to_have_text("On the plenary screen now: Table 3")
     expect(console.get_by_test_id("spotlight-next")).to_have_count(0)
 
     # One note, from Ben's table.
