@@ -126,6 +126,9 @@ def test_what_the_console_puts_on_the_screen_reaches_the_hall_and_every_table(
             [MEAL_NOTES[1]]
         )
     expect(bar).to_have_text("On the screen: a note from Table 2")
+    expect(console.get_by_test_id("spotlight-bar")).to_have_text(
+        "On the screen: a note from Table 2shown by FranClear the screen"
+    )
 
     # Ben folds it away on his phone; his note edited, the screen shows its new words and his
     # phone keeps it folded.
@@ -178,6 +181,15 @@ def test_what_the_console_puts_on_the_screen_reaches_the_hall_and_every_table(
     expect(ben.get_by_test_id("spotlight-note").first).to_be_visible()  # unfolded: a new one
     expect(bar).to_have_text(f"On the screen: the theme “{label}”")
     _shot(screen, "spotlight-theme-screen")
+
+    # One of the notes the board quotes, on its own.
+    quoted = theme.locator(".quote q").first.inner_text()
+    board = console.get_by_test_id("themes")
+    board.locator(".quote", has_text=quoted).first.get_by_test_id("show-note-on-screen").click()
+    expect(spot.locator(".spotlight-kind")).to_have_text("One note")
+    expect(spot.locator(".spotlight-text")).to_have_text([quoted])
+    expect(bar).to_have_text(re.compile(r"^On the screen: a note from Table [12]$"))
+    _shot(console, "spotlight-board-console", full_page=True)
 
     # "Clear the screen" empties it everywhere.
     console.get_by_test_id("spotlight-clear").click()

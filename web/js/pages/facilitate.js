@@ -241,7 +241,8 @@ function openConsole(session) {
   const focusStep = () => (everyStep.checked ? null : running.state.agenda.current.step);
   const drawThemes = () => {
     renderThemes(byId("themes"), themesNow, roomName, { steer, roomCount: cards.size, stepName,
-      focusStep: focusStep(), show: (theme) => running.spotlight({ theme: theme.id }) });
+      focusStep: focusStep(), show: (theme) => running.spotlight({ theme: theme.id }),
+      showNote: (id) => running.spotlight({ note: id }) });
     showRoomThemes();
   };
   // Notes are placed one by one, ten a second on a busy event: redraw at most every

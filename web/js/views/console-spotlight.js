@@ -29,7 +29,7 @@ export function mountSpotlightControl(bar, { socket, notify, rooms }) {
     }
     const { kind, title, by } = spotlight;
     const next = kind === "room" ? nextRoom(rooms(), spotlight.id) : undefined;
-    bar.replaceChildren(
+    const parts = [
       h("span", { class: "spotlight-now", "data-testid": "spotlight-now",
         text: () => t(`console.spotlight.on.${kind}`, { title }) }),
       h("span", { class: "spotlight-by", text: () => t("console.spotlight.by", { name: by }) }),
@@ -38,7 +38,8 @@ export function mountSpotlightControl(bar, { socket, notify, rooms }) {
         onclick: () => send({ room: next.id }, "console.spotlight.failed") }) : null,
       h("button", { type: "button", class: "button small secondary",
         "data-testid": "spotlight-clear", text: () => t("console.spotlight.clear"),
-        onclick: () => send({}, "console.spotlight.clearFailed") }));
+        onclick: () => send({}, "console.spotlight.clearFailed") })];
+    bar.replaceChildren(...parts.filter((part) => part !== null));
   });
   /**
    * @param {SpotlightTarget | {}} payload `{}` clears the screen

@@ -23,8 +23,11 @@ import { growthChart, themeColour, themeMap } from "./theme_map.js";
  * @param {HTMLElement} root
  * @param {Themes | null} themes null: nothing received yet
  * @param {(roomId: string) => string} roomName
- * @param {{steer?: Steer, show?: (theme: Theme) => void, roomCount?: number,
- *          stepName?: (stepId: string) => string, focusStep?: string | null}} [options]
+ * @param {{steer?: Steer, show?: (theme: Theme) => void, showNote?: (noteId: string) => void,
+ *          roomCount?: number, stepName?: (stepId: string) => string,
+ *          focusStep?: string | null}} [options]
+ *   `show`, `showNote`: put a theme, or one of the notes quoted (a unique idea among them), on
+ *   the plenary screen
  *   `stepName`: with it, each theme says in which agenda steps its notes were written, once
  *   the themes' notes come from more than one step; `focusStep`: the themes written in that
  *   step come first, by their notes in it, and the others are folded away
@@ -68,7 +71,7 @@ export function renderThemes(root, themes, roomName, options = {}) {
       h("summary", { text: say("themes.otherSteps", { n: elsewhere.length }) }),
       h("ol", { class: "themes" }, ...elsewhere.map(card)))
     : null;
-  const rest = uniqueIdeas(root, themes.unthemed || [], roomName);
+  const rest = uniqueIdeas(root, themes.unthemed || [], roomName, options.showNote);
   const none = h("p", { class: "muted", text: say("themes.none") });
   const hiddenList = hidden.length
     ? h("details", { class: "hidden-themes" },
@@ -96,9 +99,10 @@ const uniqueShown = new WeakMap();
  * @param {HTMLElement} root the themes panel
  * @param {NoteRef[]} unthemed most distinct first
  * @param {(roomId: string) => string} roomName
+ * @param {(noteId: string) => void} [showNote]
  * @returns {HTMLElement}
  */
-function uniqueIdeas(root, unthemed, roomName) {
+function uniqueIdeas(root, unthemed, roomName, showNote) {
   const section = h("section", { class: "unthemed", "aria-label": say("themes.unique") },
     h("h3", { text: say("themes.uniqueCount", { n: unthemed.length }) }));
   if (!unthemed.length) {
@@ -109,7 +113,8 @@ function uniqueIdeas(root, unthemed, roomName) {
   section.append(list);
   const fill = () => {
     const shown = Math.min(unthemed.length, uniqueShown.get(root) || UNIQUE_FIRST);
-    list.append(...unthemed.slice(list.childElementCount, shown).map((n) => quote(n, roomName)));
+    list.append(...unthemed.slice(list.childElementCount, shown)
+      .map((n) => quote(n, roomName, showNote)));
     const left = unthemed.length - shown;
     section.querySelector(".more")?.remove();
     if (left > 0) {
@@ -134,10 +139,12 @@ function uniqueIdeas(root, unthemed, roomName) {
  * @param {(roomId: string) => string} roomName
  * @param {string} when the agenda steps its notes were written in, or ""
  * @param {number} inStep its notes written in the step in focus
- * @param {{steer?: Steer, show?: (theme: Theme) => void}} tools the facilitator's, if any
+ * @param {{steer?: Steer, show?: (theme: Theme) => void, showNote?: (noteId: string) => void}}
+ *   tools the facilitator's, if any
  * @returns {HTMLElement}
  */
-function themeCard(t, index, all, labels, rooms, roomName, when, inStep, { steer, show }) {
+function themeCard(t, index, all, labels, rooms, roomName, when, inStep,
+  { steer, show, showNote }) {
   const colour = themeColour(index);
   const from = t.rooms?.length
     ? `${tablesOf(t.rooms.length, rooms)}: `
@@ -163,7 +170,7 @@ function themeCard(t, index, all, labels, rooms, roomName, when, inStep, { steer
         ...t.keywords.map((k) => h("li", { text: k })))
       : null,
     h("ul", { class: "quotes", "aria-label": say("themes.representatives") },
-      ...(t.representatives || []).map((n) => quote(n, roomName))),
+      ...(t.representatives || []).map((n) => quote(n, roomName, showNote))),
     from ? h("p", { class: "theme-rooms muted", text: from }) : null,
     when ? h("p", { class: "theme-steps muted", text: when }) : null,
     show ? h("button", { type: "button", class: "button small secondary theme-show",
@@ -267,11 +274,15 @@ function placedIn(t, placed) {
 /**
  * @param {NoteRef} n
  * @param {(roomId: string) => string} roomName
+ * @param {(noteId: string) => void} [showNote]
  * @returns {HTMLElement}
  */
-function quote(n, roomName) {
+function quote(n, roomName, showNote) {
   return h("li", { class: "quote" }, h("q", { text: n.text }),
-    h("span", { class: "quote-room muted", text: roomName(n.room_id) }));
+    h("span", { class: "quote-room muted" }, roomName(n.room_id),
+      showNote ? h("button", { type: "button", class: "link-button quote-show",
+        "data-testid": "show-note-on-screen", text: say("console.spotlight.show"),
+        onclick: () => showNote(n.id) }) : null));
 }
 
 /**
