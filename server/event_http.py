@@ -1,5 +1,5 @@
-"""HTTP for running an event: the formats' templates, a QR code per table, the report, and
-the event's settings.
+"""HTTP for running an event: the formats' templates, QR codes (the event's and each
+table's), the report, and the event's settings.
 
 A table's code holds the join link with that table in it, so phones scanned at a table in the
 hall land at that table; the host's variant joins as the table host, who types for the table.
@@ -52,6 +52,21 @@ def room_join_link(base: str, code: str, room_id: str, host: bool) -> str:
     return f"{base}/join/{code}?{urlencode(query)}"
 
 
+def _qr(link: str, title: str) -> Response:
+    return Response(
+        qr_svg(link, title),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=3600", "X-Join-Link": link},
+    )
+
+
+async def event_qr(request: Request) -> Response:
+    """The event's way in, for the plenary screen: the join page, where one picks a table."""
+    ctx = _ctx(request)
+    event, _ = await _event(ctx, request.path_params["code"])
+    return _qr(f"{_base_url(request, ctx)}/join/{event.join_code}", event.title)
+
+
 async def room_qr(request: Request) -> Response:
     ctx = _ctx(request)
     event, _ = await _event(ctx, request.path_params["code"])
@@ -61,11 +76,7 @@ async def room_qr(request: Request) -> Response:
     host = request.query_params.get("as") == "host"
     link = room_join_link(_base_url(request, ctx), event.join_code, room.id, host)
     title = f"{event.title}: {room.name}" + (" (table host)" if host else "")
-    return Response(
-        qr_svg(link, title),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "private, max-age=3600", "X-Join-Link": link},
-    )
+    return _qr(link, title)
 
 
 class EventChange(_Body):
@@ -176,6 +187,7 @@ def event_routes() -> list[BaseRoute]:
         # GET of the same path is http.py's `event_info`; the router picks by method.
         Route("/api/events/{code}", _handle(update_event), methods=["PATCH"]),
         Route("/api/events/{code}", _handle(delete_event), methods=["DELETE"]),
+        Route("/api/events/{code}/qr.svg", _handle(event_qr), methods=["GET"]),
         Route("/api/events/{code}/rooms/{room}/qr.svg", _handle(room_qr), methods=["GET"]),
         Route("/api/events/{code}/report/notes.csv", _handle(report_csv), methods=["GET"]),
         Route("/api/events/{code}/report/themes.md", _handle(report_markdown), methods=["GET"]),

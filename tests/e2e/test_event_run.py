@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -142,6 +143,13 @@ def test_a_facilitator_runs_a_step_and_moves_a_participant(
     expect(screen.get_by_test_id("themes-summary")).to_contain_text("in Round 1")
     expect(screen.locator(".theme-steps").filter(has_text="Welcome (1)")).to_have_count(1)
     assert "token=" not in screen.url
+    # Beside it, how to join for whoever arrives late: the join page's QR code, the address
+    # to type, the code.
+    join = screen.get_by_test_id("screen-join")
+    expect(join.get_by_test_id("join-code")).to_have_text(code)
+    expect(join.get_by_test_id("join-address")).to_have_text(urlsplit(event_url).netloc)
+    expect(join.get_by_role("img", name="QR code to join: scan it with your phone")).to_be_visible()
+    assert join.locator("img").evaluate("(img) => img.complete && img.naturalWidth >= 150")
     _shot(screen, "event-plenary-screen")
     assert errors == []
 

@@ -113,6 +113,11 @@ async def test_templates_and_table_qr_codes_over_http(live_server_fast: LiveServ
         host = await http.get(f"/api/events/{code}/rooms/{room}/qr.svg?as=host")
         assert host.headers["x-join-link"].endswith("&as=host")
         assert (await http.get(f"/api/events/{code}/rooms/nope/qr.svg")).status_code == 404
+        hall = await http.get(f"/api/events/{code}/qr.svg")
+        assert hall.status_code == 200 and hall.headers["content-type"] == "image/svg+xml"
+        assert hall.headers["x-join-link"] == f"{url}/join/{code}"
+        assert b"<title>Jury day</title>" in hall.content and hall.content != qr.content
+        assert (await http.get("/api/events/ZZZZZZ/qr.svg")).status_code == 404
     fac = await Attendee.open(live_server_fast.ws_url, _session(d), join_room=False)
     try:
         titles = [s["title"] for s in fac.agenda["steps"]]

@@ -170,6 +170,9 @@ export default {
   "plenary.timeUp": "Die Zeit ist um.",
   "plenary.removed": "Die Moderation hat diesen Bildschirm geschlossen. Öffnen Sie einen neuen über die Konsole.",
   "plenary.aTable": "ein Tisch",
+  "plenary.joinAt": "Mitmachen unter",
+  "plenary.joinCode": "mit dem Code",
+  "plenary.joinQr": "QR-Code zum Mitmachen: mit dem Handy scannen",
 
   "themes.waiting": "Warten auf die ersten Beiträge\u00a0…",
   "themes.count": { one: "{n} Thema", other: "{n} Themen" },

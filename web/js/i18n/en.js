@@ -170,6 +170,9 @@ export default {
   "plenary.timeUp": "Time is up.",
   "plenary.removed": "A facilitator has closed this screen. Open a new one from the console.",
   "plenary.aTable": "a table",
+  "plenary.joinAt": "Join at",
+  "plenary.joinCode": "with the code",
+  "plenary.joinQr": "QR code to join: scan it with your phone",
 
   "themes.waiting": "Waiting for the first notes…",
   "themes.count": { one: "{n} theme", other: "{n} themes" },

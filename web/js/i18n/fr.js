@@ -170,6 +170,9 @@ export default {
   "plenary.timeUp": "Le temps est écoulé.",
   "plenary.removed": "L’équipe d’animation a fermé cet écran. Ouvrez-en un nouveau depuis la console.",
   "plenary.aTable": "une table",
+  "plenary.joinAt": "Participez sur",
+  "plenary.joinCode": "avec le code",
+  "plenary.joinQr": "Code QR pour participer\u00a0: scannez-le avec votre téléphone",
 
   "themes.waiting": "En attente des premières contributions…",
   "themes.count": { one: "{n} thème", other: "{n} thèmes" },

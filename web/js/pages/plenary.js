@@ -1,6 +1,7 @@
 // The plenary screen for the projector: what a facilitator put on it (a theme, a table's notes
-// or one note), the current step, its countdown, what was broadcast, and the themes emerging
-// across the tables. Read-only: it joins as an observer with the link a facilitator made from
+// or one note), the current step, its countdown, what was broadcast, the themes emerging
+// across the tables, and beside them how to join (a QR code, the address, the code) for
+// whoever arrives late in the hall. Read-only: it joins as an observer with the link a facilitator made from
 // the console (`#code=…&token=…`; a fragment never reaches the server).
 
 import { getEvent, socketUrl } from "../api.js";
@@ -34,6 +35,28 @@ function fromUrl() {
   return { code, token };
 }
 
+/**
+ * The hall's way in, beside everything else: the join page's QR code, the address to type and
+ * the event's code. The screen works without it, should it not come.
+ * @param {string} code
+ */
+async function showJoin(code) {
+  try {
+    const answer = await fetch(`/api/events/${encodeURIComponent(code)}/qr.svg`);
+    if (!answer.ok) return;
+    const link = new URL(answer.headers.get("X-Join-Link") ?? `/join/${code}`, location.href);
+    const qr = /** @type {HTMLImageElement} */ (byId("join-qr"));
+    qr.src = URL.createObjectURL(await answer.blob());
+    qr.alt = t("plenary.joinQr");
+    // People type the address on the landing page, then the code: shorter than the link.
+    byId("join-address").textContent = link.host;
+    byId("join-code").textContent = code;
+    byId("join").hidden = false;
+  } catch {
+    // No QR code: the screen goes on without it.
+  }
+}
+
 /** @param {string} message */
 function fail(message) {
   const error = byId("screen-error");
@@ -60,6 +83,7 @@ async function main() {
     return;
   }
   showOnly(byId("screen-view"));
+  showJoin(code);
   const outbox = new Outbox(`${KEY}outbox`);
   const socket = new TableeSocket({ url: socketUrl(), token, outbox });
   mountStatus(byId("status"), socket, outbox);
