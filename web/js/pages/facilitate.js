@@ -241,7 +241,7 @@ function openConsole(session) {
   const focusStep = () => (everyStep.checked ? null : running.state.agenda.current.step);
   const drawThemes = () => {
     renderThemes(byId("themes"), themesNow, roomName, { steer, roomCount: cards.size, stepName,
-      focusStep: focusStep(), show: (theme) => running.spotlight({ theme: theme.id }),
+      focusStep: focusStep(), show: (id) => running.spotlight({ theme: id }),
       showNote: (id) => running.spotlight({ note: id }) });
     showRoomThemes();
   };

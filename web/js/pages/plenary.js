@@ -1,8 +1,8 @@
 // The plenary screen for the projector: what a facilitator put on it (a theme, a table's notes
 // or one note), the current step, its countdown, what was broadcast, the themes emerging
 // across the tables, and beside them how to join (a QR code, the address, the code) for
-// whoever arrives late in the hall. Read-only: it joins as an observer with the link a facilitator made from
-// the console (`#code=…&token=…`; a fragment never reaches the server).
+// whoever arrives late in the hall. Read-only: it joins as an observer with the link a
+// facilitator made from the console (`#code=…&token=…`; a fragment never reaches the server).
 
 import { getEvent, socketUrl } from "../api.js";
 import { EventState } from "../event-state.js";

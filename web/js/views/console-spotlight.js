@@ -64,3 +64,15 @@ function nextRoom(all, id) {
   const at = all.findIndex((r) => r.id === id);
   return at < 0 ? undefined : all[at + 1];
 }
+
+/**
+ * "Show on screen", wherever the console offers to put something on the plenary screen.
+ * @param {() => void} onclick
+ * @param {Record<string, string | boolean>} [attrs] over the defaults: a link's look, the
+ *   test id "show-on-screen"
+ * @returns {HTMLElement}
+ */
+export function showOnScreenButton(onclick, attrs = {}) {
+  return h("button", { type: "button", class: "link-button", "data-testid": "show-on-screen",
+    text: () => t("console.spotlight.show"), onclick, ...attrs });
+}

@@ -4,6 +4,7 @@
 import { h, keepFocus, relabel, shortTime } from "./dom.js";
 import { NOTE_MAX_CHARS } from "../protocol.js";
 import { t } from "../i18n.js";
+import { showOnScreenButton } from "./console-spotlight.js";
 
 /** @typedef {import("../wall.js").Note} Note */
 /** @typedef {Note & {pending?: boolean}} ShownNote */
@@ -166,10 +167,10 @@ export class NoteList {
       : null;
 
     // Only a note the server holds can go on the screen.
-    const show = a.onShow && !note.pending
-      ? h("button", { type: "button", class: "link-button", text: t("console.spotlight.show"),
-        "data-testid": "show-on-screen", "data-focus": "show", disabled: !this.connected,
-        onclick: () => a.onShow?.(note) })
+    const onShow = a.onShow;
+    const show = onShow && !note.pending
+      ? showOnScreenButton(() => onShow(note),
+        { disabled: !this.connected, "data-focus": "show" })
       : null;
 
     const parts = [h("p", { class: "note-text", text: note.text }), meta,

@@ -5,6 +5,7 @@
 
 import { errorText, t } from "../i18n.js";
 import { composer } from "./composer.js";
+import { showOnScreenButton } from "./console-spotlight.js";
 import { helpCall } from "./console-run.js";
 import { ago, h, relabel } from "./dom.js";
 
@@ -47,9 +48,7 @@ export class RoomPeople {
       text: () => t(this.card.classList.contains("entered") ? "console.table.leave"
         : "console.table.enter"),
       onclick: () => this.toggleEnter(enter) }));
-    const show = onShow ? h("button", { type: "button", class: "link-button",
-      "data-testid": "show-on-screen", text: () => t("console.spotlight.show"),
-      onclick: () => onShow(this.room) }) : null;
+    const show = onShow ? showOnScreenButton(() => onShow(this.room)) : null;
     this.composerSlot = h("div", { class: "room-composer", hidden: true });
     const head = card.querySelector(".row");
     head?.after(this.help, h("div", { class: "row spread wrap room-tools" }, this.activity,

@@ -2,6 +2,7 @@
 // `themes.assigned` in between); with `steer`, a facilitator can rename, merge, split and
 // hide themes from it, and with `show` put one on the plenary screen.
 
+import { showOnScreenButton } from "./console-spotlight.js";
 import { h } from "./dom.js";
 import { t as say } from "../i18n.js";
 import { growthChart, themeColour, themeMap } from "./theme_map.js";
@@ -23,7 +24,7 @@ import { growthChart, themeColour, themeMap } from "./theme_map.js";
  * @param {HTMLElement} root
  * @param {Themes | null} themes null: nothing received yet
  * @param {(roomId: string) => string} roomName
- * @param {{steer?: Steer, show?: (theme: Theme) => void, showNote?: (noteId: string) => void,
+ * @param {{steer?: Steer, show?: (themeId: string) => void, showNote?: (noteId: string) => void,
  *          roomCount?: number, stepName?: (stepId: string) => string,
  *          focusStep?: string | null}} [options]
  *   `show`, `showNote`: put a theme, or one of the notes quoted (a unique idea among them), on
@@ -139,7 +140,7 @@ function uniqueIdeas(root, unthemed, roomName, showNote) {
  * @param {(roomId: string) => string} roomName
  * @param {string} when the agenda steps its notes were written in, or ""
  * @param {number} inStep its notes written in the step in focus
- * @param {{steer?: Steer, show?: (theme: Theme) => void, showNote?: (noteId: string) => void}}
+ * @param {{steer?: Steer, show?: (themeId: string) => void, showNote?: (noteId: string) => void}}
  *   tools the facilitator's, if any
  * @returns {HTMLElement}
  */
@@ -173,9 +174,8 @@ function themeCard(t, index, all, labels, rooms, roomName, when, inStep,
       ...(t.representatives || []).map((n) => quote(n, roomName, showNote))),
     from ? h("p", { class: "theme-rooms muted", text: from }) : null,
     when ? h("p", { class: "theme-steps muted", text: when }) : null,
-    show ? h("button", { type: "button", class: "button small secondary theme-show",
-      "data-testid": "show-on-screen", text: say("console.spotlight.show"),
-      onclick: () => show(t) }) : null,
+    show ? showOnScreenButton(() => show(t.id), { class: "button small secondary theme-show" })
+      : null,
     steer ? steering(t, all, steer) : null);
 }
 
@@ -280,9 +280,8 @@ function placedIn(t, placed) {
 function quote(n, roomName, showNote) {
   return h("li", { class: "quote" }, h("q", { text: n.text }),
     h("span", { class: "quote-room muted" }, roomName(n.room_id),
-      showNote ? h("button", { type: "button", class: "link-button quote-show",
-        "data-testid": "show-note-on-screen", text: say("console.spotlight.show"),
-        onclick: () => showNote(n.id) }) : null));
+      showNote ? showOnScreenButton(() => showNote(n.id),
+        { class: "link-button quote-show", "data-testid": "show-note-on-screen" }) : null));
 }
 
 /**
