@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_wall import _create_event, _join, _post, browser  # noqa: F401
+from tests.e2e.test_wall import _create_event, _join, _open_screen, _post, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -80,9 +80,7 @@ def test_every_page_meets_wcag_aa_as_people_use_it(
     expect(ana.get_by_test_id("spotlight").locator(".spotlight-note")).to_have_count(3)
     found["wall"] = _violations(ana)
 
-    console.get_by_role("button", name="Open a plenary screen").click()
-    screen = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-    screen.goto(console.get_by_test_id("screen-link").get_attribute("href"))
+    screen = _open_screen(browser, console, errors)
     expect(screen.get_by_test_id("step")).to_contain_text("Ideas")
     expect(screen.get_by_test_id("spotlight-title")).to_have_text("Table 1")
     found["plenary screen"] = _violations(screen)

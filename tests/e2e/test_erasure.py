@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_wall import _create_event, _join, _post, browser  # noqa: F401
+from tests.e2e.test_wall import _create_event, _join, _open_screen, _post, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +31,7 @@ def test_a_facilitator_deletes_the_event_and_every_page_of_it_closes(
     console, code = _create_event(browser, event_url, "Assembly to erase", errors)
     ana = _join(browser, event_url, code, "Ana", "Table 1", errors)
     _post(ana, "A note that must not outlive the event")
-    console.get_by_role("button", name="Open a plenary screen").click()
-    screen = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-    screen.goto(console.get_by_test_id("screen-link").get_attribute("href"))
-    expect(screen.get_by_test_id("connection")).to_have_attribute("data-state", "open")
+    screen = _open_screen(browser, console, errors)
     sockets: list[Any] = []
     ana.on("websocket", lambda ws: sockets.append(ws))
     assert any(code in key for key in _stored(ana))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_wall import _create_event, _join, _shot, browser  # noqa: F401
+from tests.e2e.test_wall import _create_event, _join, _open_screen, _shot, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -56,10 +56,7 @@ def test_everyone_answers_and_sees_the_result_when_the_step_ends(
     expect(step).to_contain_text("question, 3 choices")
     expect(ana.get_by_test_id("question")).to_be_hidden()
 
-    console.get_by_role("button", name="Open a plenary screen").click()
-    screen = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-    screen.on("pageerror", lambda exc: errors.append(f"screen: {exc}"))
-    screen.goto(console.get_by_test_id("screen-link").get_attribute("href"))
+    screen = _open_screen(browser, console, errors)
 
     console.get_by_role("button", name="Start Vote").click()
     expect(ana.get_by_test_id("step")).to_contain_text(PROMPT)

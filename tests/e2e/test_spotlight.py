@@ -24,6 +24,7 @@ from tests.e2e.test_wall import (  # noqa: F401
     _create_event,
     _join,
     _note,
+    _open_screen,
     _post,
     _shot,
     browser,
@@ -32,20 +33,6 @@ from tests.e2e.test_wall import (  # noqa: F401
 pytestmark = pytest.mark.browser
 
 THEMES_TIMEOUT_MS = 60_000
-
-
-def _open_screen(browser: Any, console: Any, errors: list[str]) -> Any:  # noqa: F811
-    """The plenary screen, opened from the console's link."""
-    from playwright.sync_api import expect
-
-    with console.context.expect_page() as opened:
-        console.get_by_role("button", name="Open a plenary screen").click()
-    opened.value.close()
-    screen = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-    screen.on("pageerror", lambda exc: errors.append(f"screen: {exc}"))
-    screen.goto(console.get_by_test_id("screen-link").get_attribute("href"))
-    expect(screen.get_by_test_id("connection")).to_have_attribute("data-state", "open")
-    return screen
 
 
 def test_what_the_console_puts_on_the_screen_reaches_the_hall_and_every_table(

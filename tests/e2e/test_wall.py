@@ -145,6 +145,23 @@ def _post(page: Any, text: str) -> None:
     expect(page.get_by_test_id("waiting")).to_be_hidden()
 
 
+def _open_screen(browser: Any, console: Any, errors: list[str]) -> Any:
+    """The plenary screen, opened from a new context with the link the console makes (the
+    console's own window for it closed), once the link holds its token."""
+    from playwright.sync_api import expect
+
+    with console.context.expect_page() as opened:
+        console.get_by_role("button", name="Open a plenary screen").click()
+    opened.value.close()
+    link = console.get_by_test_id("screen-link")
+    expect(link).to_have_attribute("href", re.compile(r"/plenary\.html#code=.+&token=.+"))
+    screen = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    screen.on("pageerror", lambda exc: errors.append(f"screen: {exc}"))
+    screen.goto(link.get_attribute("href"))
+    expect(screen.get_by_test_id("connection")).to_have_attribute("data-state", "open")
+    return screen
+
+
 def _shot(page: Any, name: str, full_page: bool = False) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=full_page, animations="disabled")
 
